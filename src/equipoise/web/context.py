@@ -1,0 +1,36 @@
+"""Template context shared by every page: the navigation, which follows the sales cycle."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from equipoise.org.selectors import person_for_user, user_role, user_sees_company
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = request.user
+    if not user.is_authenticated:
+        return {}
+    path = request.path
+    sees_company = user_sees_company(user)
+    items: list[dict[str, Any]] = [
+        {"label": "Plan", "url": reverse("planning:list") if sees_company else None, "prefix": "/plans/"},
+        {"label": "Quotas", "url": reverse("quotas:table"), "prefix": "/quotas/"},
+        {"label": "Results", "url": None, "prefix": "/results/"},
+        {"label": "Variances", "url": None, "prefix": "/variances/"},
+        {"label": "Report cards", "url": None, "prefix": "/report-cards/"},
+        {"label": "Compensation", "url": None, "prefix": "/compensation/"},
+    ]
+    for step, item in enumerate(items, start=1):
+        item["step"] = step
+        item["active"] = path.startswith(item["prefix"])
+    role = user_role(user)
+    return {
+        "nav_items": items,
+        "nav_person": person_for_user(user),
+        "nav_role": role.label if role else "",
+        "nav_sees_company": sees_company,
+    }
