@@ -140,7 +140,15 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
-STATICFILES_DIRS = [PACKAGE_DIR / "static"]
+
+def _plotly_js_dir() -> str:
+    import plotly
+
+    return str(Path(plotly.__file__).resolve().parent / "package_data")
+
+
+# Plotly's own bundle ships inside the plotly package: serve it from there as static/plotly/plotly.min.js.
+STATICFILES_DIRS = [str(PACKAGE_DIR / "static"), ("plotly", _plotly_js_dir())]
 # Serve straight from the app and package directories: `equipoise demo` needs no collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
