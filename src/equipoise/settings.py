@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "equipoise.org",
     "equipoise.planning",
     "equipoise.quotas",
+    "equipoise.results",
+    "equipoise.tracking",
     "equipoise.api",
     "equipoise.web",
 ]

@@ -11,5 +11,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("plans/", include("equipoise.planning.urls")),
     path("quotas/", include("equipoise.quotas.urls")),
+    path("results/", include("equipoise.results.urls")),
+    path("tracking/", include("equipoise.tracking.urls")),
     path("", include("equipoise.web.urls")),
 ]

@@ -22,6 +22,15 @@ class Company(models.Model):
     name = models.CharField(max_length=200, default="My company")
     fiscal_year_start_month = models.PositiveSmallIntegerField(default=1, help_text="1 = January … 12 = December")
     reporting_currency = models.CharField(max_length=3, default="EUR")
+    actual_measure = models.CharField(
+        max_length=8,
+        choices=[("booked", "Bookings and renewals"), ("invoiced", "Invoices less credit notes")],
+        default="booked",
+        help_text="What plan vs actual compares the plan with.",
+    )
+    lapse_after_months = models.PositiveSmallIntegerField(
+        default=12, help_text="Without contracts, a customer counts as lost after this many months without a purchase."
+    )
 
     class Meta:
         verbose_name_plural = "company"
@@ -29,7 +38,8 @@ class Company(models.Model):
             models.CheckConstraint(
                 condition=Q(fiscal_year_start_month__gte=1) & Q(fiscal_year_start_month__lte=12),
                 name="company_fiscal_year_start_month_valid",
-            )
+            ),
+            models.CheckConstraint(condition=Q(lapse_after_months__gte=1), name="company_lapse_after_months_positive"),
         ]
 
     def __str__(self) -> str:

@@ -17,16 +17,16 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     path = request.path
     sees_company = user_sees_company(user)
     items: list[dict[str, Any]] = [
-        {"label": "Plan", "url": reverse("planning:list") if sees_company else None, "prefix": "/plans/"},
-        {"label": "Quotas", "url": reverse("quotas:table"), "prefix": "/quotas/"},
-        {"label": "Results", "url": None, "prefix": "/results/"},
-        {"label": "Variances", "url": None, "prefix": "/variances/"},
-        {"label": "Report cards", "url": None, "prefix": "/report-cards/"},
-        {"label": "Compensation", "url": None, "prefix": "/compensation/"},
+        {"label": "Plan", "url": reverse("planning:list") if sees_company else None, "prefixes": ("/plans/",)},
+        {"label": "Quotas", "url": reverse("quotas:table"), "prefixes": ("/quotas/",)},
+        {"label": "Results", "url": reverse("tracking:dissect"), "prefixes": ("/tracking/", "/results/")},
+        {"label": "Variances", "url": None, "prefixes": ("/variances/",)},
+        {"label": "Report cards", "url": None, "prefixes": ("/report-cards/",)},
+        {"label": "Compensation", "url": None, "prefixes": ("/compensation/",)},
     ]
     for step, item in enumerate(items, start=1):
         item["step"] = step
-        item["active"] = path.startswith(item["prefix"])
+        item["active"] = path.startswith(item["prefixes"])
     role = user_role(user)
     return {
         "nav_items": items,

@@ -1,0 +1,260 @@
+"""What was sold: result lines from imports and the API, their seller credits, contracts, and rollups.
+
+A result line is identified by (source, external id): the same line again changes nothing, a
+changed line is a correction that bumps its version and keeps the previous values as a revision.
+Seller credits split a line between sellers by percentage (summing to 100%) and carry the
+line's dimensions so seller-level analysis reads one table. Rollups are per-period aggregates of
+credits kept exact in the same transaction as the lines, so tracking pages cost O(cells shown).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from equipoise.org.models import Customer, Motion, Person, ProductApplication, ProductLine, Region
+
+
+class ResultKind(models.TextChoices):
+    BOOKING = "booking", "Booking"
+    INVOICE = "invoice", "Invoice"
+    CREDIT_NOTE = "credit_note", "Credit note"
+    RENEWAL = "renewal", "Renewal"
+    CHURN = "churn", "Churn"
+
+
+class Measure(models.TextChoices):
+    """What a figure counts. Bookings and invoices describe the same revenue twice, so they are
+    never added together: plan vs actual compares the plan with one measure at a time."""
+
+    BOOKED = "booked", "Booked (bookings and renewals)"
+    INVOICED = "invoiced", "Invoiced (invoices less credit notes)"
+    CHURNED = "churned", "Churned"
+
+
+MEASURE_OF_KIND = {
+    ResultKind.BOOKING: Measure.BOOKED,
+    ResultKind.RENEWAL: Measure.BOOKED,
+    ResultKind.INVOICE: Measure.INVOICED,
+    ResultKind.CREDIT_NOTE: Measure.INVOICED,
+    ResultKind.CHURN: Measure.CHURNED,
+}
+
+
+class BatchChannel(models.TextChoices):
+    FILE = "file", "File import"
+    API = "api", "API push"
+
+
+class BatchMode(models.TextChoices):
+    ALL_OR_NOTHING = "all_or_nothing", "All or nothing"
+    QUARANTINE = "quarantine", "Accept valid rows, quarantine invalid ones"
+
+
+class BatchStatus(models.TextChoices):
+    COMMITTED = "committed", "Imported"
+    REJECTED = "rejected", "Rejected (nothing imported)"
+    DUPLICATE = "duplicate", "Same file as an earlier import"
+
+
+class ColumnMapping(models.Model):
+    """A saved, named way to read a file: which column is which field, formats, and what to do with
+    unknown customers, products and sellers. Built-in presets are created by migration-free code
+    (see ``results.importing.presets``) and cannot be edited; copies of them can."""
+
+    name = models.SlugField(max_length=120, unique=True)
+    description = models.CharField(max_length=300, blank=True)
+    is_preset = models.BooleanField(default=False)
+    config = models.JSONField(default=dict)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportBatch(models.Model):
+    """One import (a file or an API push): who, when, what file, and what became of each row."""
+
+    channel = models.CharField(max_length=4, choices=BatchChannel.choices)
+    source = models.CharField(max_length=64)
+    file_name = models.CharField(max_length=255, blank=True)
+    file_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    mapping_name = models.CharField(max_length=120, blank=True)
+    mode = models.CharField(max_length=16, choices=BatchMode.choices, default=BatchMode.ALL_OR_NOTHING)
+    status = models.CharField(max_length=10, choices=BatchStatus.choices)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    rows_read = models.PositiveIntegerField(default=0)
+    lines_created = models.PositiveIntegerField(default=0)
+    lines_corrected = models.PositiveIntegerField(default=0)
+    lines_unchanged = models.PositiveIntegerField(default=0)
+    rows_skipped = models.PositiveIntegerField(default=0, help_text="Rows that are not results (lost deals, fees, duplicates).")
+    rows_rejected = models.PositiveIntegerField(default=0)
+    skipped_reasons = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} #{self.pk} ({self.source})"
+
+
+class ImportIssue(models.Model):
+    """A row that was rejected (or quarantined): row number, column, value and the reason."""
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="issues")
+    row_number = models.PositiveIntegerField()
+    column = models.CharField(max_length=120, blank=True)
+    value = models.CharField(max_length=500, blank=True)
+    reason = models.CharField(max_length=500)
+    quarantined_row = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["row_number", "id"]
+
+    def __str__(self) -> str:
+        return f"row {self.row_number} {self.column}: {self.reason}"
+
+
+class ResultLine(models.Model):
+    """One seller's credit for a result line: a line split between two sellers is two rows that
+    share (source, external id) and together carry the whole ``line_amount_minor``.
+
+    One fact table, not lines plus credits, because an import writes a row per line either way
+    and the second table would double the cost of every import for the rare split.
+    """
+
+    source = models.CharField(max_length=64)
+    external_id = models.CharField(max_length=128)
+    seller = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="result_lines", db_index=False)
+    share_bp = models.PositiveIntegerField(default=10_000)
+    kind = models.CharField(max_length=12, choices=ResultKind.choices)
+    measure = models.CharField(max_length=8, choices=Measure.choices)
+    occurred_on = models.DateField()
+    currency = models.CharField(max_length=3)
+    line_amount_minor = models.BigIntegerField(help_text="The whole line; signed (credit notes and churn are negative).")
+    amount_minor = models.BigIntegerField(help_text="This seller's credited part; the parts sum exactly to the line.")
+    # No index per foreign key: lines are read by (source, external id), seller and day, or
+    # customer and day; more indexes would cost every import more than they save any query.
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="result_lines", db_index=False)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", db_index=False)
+    product_line = models.ForeignKey(ProductLine, on_delete=models.PROTECT, related_name="+", db_index=False)
+    product_application = models.ForeignKey(
+        ProductApplication, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    motion = models.CharField(max_length=10, choices=Motion.choices)
+    batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, related_name="lines", db_index=False)
+    version = models.PositiveIntegerField(default=1)
+    fingerprint = models.CharField(max_length=32, help_text="Hash of the whole line's content: an unchanged line is skipped.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id", "seller"], name="result_line_credit_unique"),
+            models.CheckConstraint(condition=Q(share_bp__gt=0) & Q(share_bp__lte=10_000), name="result_line_share_valid"),
+        ]
+        indexes = [models.Index(fields=["seller", "occurred_on"]), models.Index(fields=["customer", "occurred_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.external_id} → {self.seller_id}"
+
+
+class ResultLineRevision(models.Model):
+    """The values a line had (all its seller credits) before a correction replaced them."""
+
+    source = models.CharField(max_length=64)
+    external_id = models.CharField(max_length=128)
+    version = models.PositiveIntegerField()
+    batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, related_name="+")
+    replaced_by_batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, related_name="+")
+    previous = models.JSONField()
+    replaced_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["source", "external_id", "version"]
+        indexes = [models.Index(fields=["source", "external_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.external_id} v{self.version}"
+
+
+class Grain(models.TextChoices):
+    DAY = "D", "Day"
+    MONTH = "M", "Month"
+
+
+COMPANY_NODE = 0
+
+
+class Rollup(models.Model):
+    """Exact sums of result lines per period and key.
+
+    - monthly per manager (their whole subtree) and for the company (node 0), by every dimension;
+    - daily for the company, by every dimension;
+    - monthly per seller, by measure and motion only (dimension columns 0): a seller's finer
+      breakdowns and a team's days read the lines themselves, indexed by (seller, day).
+
+    Kept on ingest in the same transaction as the lines; `equipoise rebuild-rollups` recomputes
+    them from the credits and reports any difference. A reorganisation changes whose subtree a
+    credit belongs to, so it is followed by a rebuild.
+    """
+
+    grain = models.CharField(max_length=1, choices=Grain.choices)
+    period = models.DateField()
+    node_id = models.BigIntegerField(help_text="Person id of the seller or manager; 0 for the whole company.")
+    measure = models.CharField(max_length=8, choices=Measure.choices)
+    region_id = models.BigIntegerField()
+    product_line_id = models.BigIntegerField()
+    product_application_id = models.BigIntegerField(default=0)
+    motion = models.CharField(max_length=10, choices=Motion.choices)
+    currency = models.CharField(max_length=3)
+    amount_minor = models.BigIntegerField(default=0)
+    line_count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["node_id", "grain", "measure", "period", "region_id", "product_line_id", "product_application_id", "motion", "currency"],
+                name="rollup_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grain}{self.period} node {self.node_id}: {self.amount_minor}"
+
+
+class BillingPeriod(models.TextChoices):
+    MONTHLY = "monthly", "Monthly"
+    ANNUAL = "annual", "Annual"
+
+
+class Contract(models.Model):
+    """Recurring revenue for a customer over a period: the base for GRR, NRR and logo churn."""
+
+    source = models.CharField(max_length=64, default="manual")
+    external_id = models.CharField(max_length=128)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="contracts")
+    seller = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="contracts")
+    product_line = models.ForeignKey(ProductLine, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    billing_period = models.CharField(max_length=8, choices=BillingPeriod.choices, default=BillingPeriod.ANNUAL)
+    currency = models.CharField(max_length=3)
+    amount_minor = models.BigIntegerField(help_text="Per billing period.")
+    renews = models.OneToOneField("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="renewed_by")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="contract_source_external_id"),
+            models.CheckConstraint(condition=Q(ends_on__gte=models.F("starts_on")), name="contract_ends_after_start"),
+            models.CheckConstraint(condition=Q(amount_minor__gte=0), name="contract_amount_not_negative"),
+        ]
+        indexes = [models.Index(fields=["customer", "starts_on"]), models.Index(fields=["ends_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.customer} {self.starts_on}–{self.ends_on}"

@@ -1,0 +1,143 @@
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.db.models import Sum
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.django import TestCase
+
+from equipoise.results.ingest import Ingestor
+from equipoise.results.models import ResultLine, ResultLineRevision, Rollup
+from equipoise.results.rollups import expected_rollups, rollups_compare, rollups_rebuild, stored_rollups
+from equipoise.results.tests.conftest import line, make_batch
+
+
+def _rollup(node, grain="M", period=date(2027, 1, 1)):
+    return Rollup.objects.filter(node_id=node, grain=grain, period=period).aggregate(total=Sum("amount_minor"))["total"]
+
+
+def test_a_line_credits_the_seller_every_manager_above_and_the_company(org, catalog):
+    ingestor = Ingestor(batch=make_batch())
+    ingestor.ingest([line(org, catalog)])
+    assert ingestor.counts.created == 1
+    for node in (org.sam.pk, org.maria.pk, org.vp.pk, 0):
+        assert _rollup(node) == 100_000
+    assert _rollup(org.olga.pk) is None
+    assert _rollup(0, grain="D", period=date(2027, 1, 15)) == 100_000
+    assert _rollup(org.maria.pk, grain="D", period=date(2027, 1, 15)) is None  # teams' days come from credits
+    assert rollups_compare() == []
+
+
+def test_the_same_line_again_changes_nothing(org, catalog):
+    Ingestor(batch=make_batch()).ingest([line(org, catalog)])
+    again = Ingestor(batch=make_batch())
+    again.ingest([line(org, catalog)])
+    assert (again.counts.created, again.counts.unchanged, again.counts.corrected) == (0, 1, 0)
+    assert ResultLine.objects.count() == 1
+    assert _rollup(0) == 100_000
+
+
+def test_a_changed_line_is_a_correction_with_history(org, catalog):
+    first = make_batch()
+    Ingestor(batch=first).ingest([line(org, catalog)])
+    corrected = Ingestor(batch=make_batch())
+    corrected.ingest([line(org, catalog, amount_minor=70_001, credits=((org.sam.pk, 5000), (org.olga.pk, 5000)))])
+    assert corrected.counts.corrected == 1
+    assert sorted(ResultLine.objects.values_list("seller_id", "amount_minor", "line_amount_minor", "version")) == sorted(
+        [(org.sam.pk, 35_001, 70_001, 2), (org.olga.pk, 35_000, 70_001, 2)]
+    )
+    revision = ResultLineRevision.objects.get()
+    assert revision.previous["amount_minor"] == 100_000
+    assert revision.previous["credits"] == [[org.sam.pk, 10_000]]
+    assert revision.batch == first
+    assert _rollup(0) == 70_001
+    assert _rollup(org.maria.pk) + _rollup(org.omar.pk) == 70_001
+    assert rollups_compare() == []
+
+
+def test_a_failed_batch_leaves_nothing(org, catalog):
+    try:
+        with transaction.atomic():
+            Ingestor(batch=make_batch()).ingest([line(org, catalog), line(org, catalog, external_id="L2")])
+            raise RuntimeError("killed mid-import")
+    except RuntimeError:
+        pass
+    assert ResultLine.objects.count() == 0
+    assert Rollup.objects.count() == 0
+
+
+def test_rebuild_repairs_drifted_rollups(org, catalog):
+    Ingestor(batch=make_batch()).ingest([line(org, catalog)])
+    Rollup.objects.filter(node_id=0, grain="M").update(amount_minor=1)
+    differences = rollups_rebuild()
+    assert len(differences) == 1
+    assert differences[0].stored == (1, 1) and differences[0].expected == (100_000, 1)
+    assert rollups_compare() == []
+
+
+line_strategy = st.tuples(
+    st.integers(min_value=1, max_value=12),  # external id
+    st.integers(min_value=-50_000, max_value=500_000),  # amount
+    st.integers(min_value=0, max_value=60),  # day offset
+    st.sampled_from(["booking", "invoice", "credit_note", "renewal", "churn"]),
+    st.integers(min_value=0, max_value=3),  # credit pattern
+)
+
+
+class RollupPropertyTests(TestCase):
+    """Random batches in any order and repetition give the rollups a from-scratch rebuild gives."""
+
+    def setUp(self) -> None:
+        from equipoise.core.access import Role
+        from equipoise.org.models import Customer, ProductApplication, ProductLine, Region
+        from equipoise.org.services import person_create
+
+        vp = person_create(full_name="VP", role=Role.EXECUTIVE)
+        north_manager = person_create(full_name="M1", role=Role.MANAGER, manager=vp)
+        south_manager = person_create(full_name="M2", role=Role.MANAGER, manager=vp)
+        self.sellers = [
+            person_create(full_name="S1", role=Role.SELLER, manager=north_manager),
+            person_create(full_name="S2", role=Role.SELLER, manager=north_manager),
+            person_create(full_name="S3", role=Role.SELLER, manager=south_manager),
+        ]
+        region = Region.objects.create(code="R", name="R")
+        product_line = ProductLine.objects.create(code="P", name="P")
+        self.application = ProductApplication.objects.create(product_line=product_line, code="A", name="A")
+        self.customer = Customer.objects.create(code="C", name="C", home_region=region)
+        self.region, self.product_line = region, product_line
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(batches=st.lists(st.lists(line_strategy, min_size=1, max_size=8), min_size=1, max_size=5))
+    def test_incremental_rollups_equal_a_rebuild(self, batches):
+        from equipoise.results.ingest import LineInput
+
+        patterns = [
+            ((self.sellers[0].pk, 10_000),),
+            ((self.sellers[1].pk, 10_000),),
+            ((self.sellers[0].pk, 3_333), (self.sellers[2].pk, 6_667)),
+            ((self.sellers[1].pk, 5_000), (self.sellers[2].pk, 5_000)),
+        ]
+        with transaction.atomic():
+            for batch_lines in batches:
+                ingestor = Ingestor(batch=make_batch())
+                chunk = []
+                seen = set()
+                for external, amount, offset, kind, pattern in batch_lines:
+                    if external in seen:
+                        continue
+                    seen.add(external)
+                    chunk.append(
+                        LineInput(
+                            row=1, source="prop", external_id=str(external), kind=kind,
+                            occurred_on=date(2027, 1, 1) + timedelta(days=offset), currency="EUR", amount_minor=amount,
+                            customer_id=self.customer.pk, region_id=self.region.pk, product_line_id=self.product_line.pk,
+                            product_application_id=self.application.pk, motion="new", credits=patterns[pattern],
+                        )
+                    )  # fmt: skip
+                ingestor.ingest(chunk)
+            assert stored_rollups() == expected_rollups()
+            company = sum(amount for key, (amount, _) in stored_rollups().items() if key[0] == 0 and key[1] == "M")
+            assert company == sum(ResultLine.objects.values_list("amount_minor", flat=True))
+            lines = {(row.external_id, row.line_amount_minor) for row in ResultLine.objects.all()}
+            assert company == sum(amount for _, amount in lines)
+            transaction.set_rollback(True)
