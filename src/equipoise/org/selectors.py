@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from equipoise.core.access import COMPANY_WIDE_ROLES, Role
-from equipoise.core.errors import NotFound
+from equipoise.core.errors import ApplicationError, NotFound
 from equipoise.org.models import Company, Person
 
 
@@ -82,12 +82,18 @@ def sellers_visible(user: Any) -> QuerySet[Person]:
     return visible_people(user).filter(carries_quota=True).order_by("full_name")
 
 
+def dimension_by_code(model: type[Any], code: str, *, field: str) -> Any:
+    """A region, product line, product application or customer by its code, or an error naming the field."""
+    found = model.objects.filter(code=code).first()
+    if found is None:
+        raise ApplicationError(f"There is no {model._meta.verbose_name} with code {code!r}.", field=field)
+    return found
+
+
 def sales_head() -> Person:
     """The top of the sales tree (the VP): the one active person without a manager who has reports."""
     heads = list(Person.objects.filter(manager__isnull=True, is_active=True, reports__isnull=False).distinct()[:2])
     if len(heads) != 1:
-        from equipoise.core.errors import ApplicationError
-
         if not heads:
             raise ApplicationError("The organisation has no head: add a person without a manager who has reports.", field="root")
         raise ApplicationError("The organisation has more than one head: choose the root person explicitly.", field="root")

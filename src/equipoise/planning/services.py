@@ -87,7 +87,7 @@ def plan_create(
         horizon_months=horizon_months,
         currency=validate_currency(currency),
         total_target_minor=total_target_minor,
-        grr_objective_bp=_validate_bp(grr_objective_bp, "grr_objective"),
+        grr_objective_bp=_validate_bp(grr_objective_bp, "grr_objective", maximum=10_000),
         nrr_objective_bp=_validate_bp(nrr_objective_bp, "nrr_objective", maximum=1_000_000),
         max_logo_churn_bp=_validate_bp(max_logo_churn_bp, "max_logo_churn", maximum=10_000),
         seasonality=seasonality,
@@ -125,7 +125,7 @@ def plan_update(*, actor: Any, plan: PlanVersion, reason: str = "", **changes: A
         raise ApplicationError("The total target cannot be negative.", field="total_target")
     for field in ("grr_objective_bp", "nrr_objective_bp", "max_logo_churn_bp"):
         if field in changes:
-            _validate_bp(changes[field], field.removesuffix("_bp"), maximum=10_000 if field == "max_logo_churn_bp" else 1_000_000)
+            _validate_bp(changes[field], field.removesuffix("_bp"), maximum=1_000_000 if field == "nrr_objective_bp" else 10_000)
     if "start_month" in changes:
         changes["start_month"] = month_start(changes["start_month"])
     rephase_fields = {"total_target_minor", "seasonality", "growth_bp_per_month", "horizon_months", "start_month"}
@@ -314,6 +314,8 @@ def plan_month_set(*, actor: Any, plan: PlanVersion, bucket_id: int, month: date
     _require_draft(plan)
     if amount_minor < 0:
         raise ApplicationError("A monthly plan amount cannot be negative.", field="amount")
+    if not plan.buckets.filter(pk=bucket_id).exists():
+        raise ApplicationError("That bucket is not part of this plan.", field="bucket")
     row = PlanMonth.objects.filter(plan=plan, bucket_id=bucket_id, month=month_start(month)).select_related("bucket").first()
     if row is None:
         raise ApplicationError(f"{month:%b %Y} is not a month of this plan's bucket.", field="month")

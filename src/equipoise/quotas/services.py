@@ -7,13 +7,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from equipoise.core.access import PLAN_APPROVER_ROLES, Role
 from equipoise.core.audit import stamp
 from equipoise.core.errors import AccessDenied, ApplicationError
-from equipoise.core.money import allocate_minor
+from equipoise.core.money import allocate_minor, validate_currency
 from equipoise.core.periods import month_end, month_range, month_start
 from equipoise.org.models import Motion, Person, Region, Territory
 from equipoise.org.selectors import access_person_by_id, person_for_user, sales_head, user_role
@@ -301,9 +301,17 @@ def commit_upsert(*, actor: Any, person_id: int, month: date, motion: str, amoun
         raise ApplicationError(f"{motion!r} is not a motion; use new, renewal or expansion.", field="motion")
     if amount_minor < 0:
         raise ApplicationError("A commit cannot be negative.", field="amount")
-    commit = Commit.objects.select_for_update().filter(person=person, month=month_start(month), motion=motion).first()
+    currency = validate_currency(currency)
+    month = month_start(month)
+    commit = Commit.objects.select_for_update().filter(person=person, month=month, motion=motion).first()
     if commit is None:
-        commit = Commit(person=person, month=month_start(month), motion=motion)
+        # Two first commits for the same cell at once: the loser of the unique constraint reads
+        # the winner's row instead of failing.
+        try:
+            with transaction.atomic():
+                commit = Commit.objects.create(person=person, month=month, motion=motion, amount_minor=0, currency=currency)
+        except IntegrityError:
+            commit = Commit.objects.select_for_update().get(person=person, month=month, motion=motion)
     commit.amount_minor = amount_minor
     commit.currency = currency
     commit.note = note.strip()[:500]

@@ -81,7 +81,9 @@ def test_equal_split_with_ramp_gives_a_new_hire_a_smaller_share():
 def test_bucket_nobody_covers_is_an_error_naming_the_bucket():
     tree, _ = _tree([1])
     with pytest.raises(ApplicationError, match="Latam · New") as error:
-        domain.allocate_tree(tree=tree, month_amounts=[5], seller_weights={}, cushion_bp_by_level=[], currency="EUR", bucket_label="Latam · New")
+        domain.allocate_tree(
+            tree=tree, month_amounts=[5], seller_weights={}, cushion_bp_by_level=[], currency="EUR", bucket_label="Latam · New"
+        )
     assert error.value.field == "territory"
 
 

@@ -65,9 +65,19 @@ def test_manual_adjustment_needs_a_reason_and_keeps_the_team_total(org, approved
     sellers_before = _total(allocation, org.sam, bucket=bucket, month=month) + _total(allocation, org.sara, bucket=bucket, month=month)
     with pytest.raises(ApplicationError, match="reason is required"):
         quota_adjust(actor=org.executive, allocation=allocation, person=org.sam, bucket=bucket, month=month, amount_minor=1, reason=" ")
-    quota_adjust(actor=org.executive, allocation=allocation, person=org.sam, bucket=bucket, month=month, amount_minor=1_000_000, reason="Big renewal moved")
+    quota_adjust(
+        actor=org.executive,
+        allocation=allocation,
+        person=org.sam,
+        bucket=bucket,
+        month=month,
+        amount_minor=1_000_000,
+        reason="Big renewal moved",
+    )
     assert _total(allocation, org.sam, bucket=bucket, month=month) == 1_000_000
-    assert _total(allocation, org.sam, bucket=bucket, month=month) + _total(allocation, org.sara, bucket=bucket, month=month) == sellers_before
+    assert (
+        _total(allocation, org.sam, bucket=bucket, month=month) + _total(allocation, org.sara, bucket=bucket, month=month) == sellers_before
+    )
     assert _total(allocation, org.maria, bucket=bucket, month=month) == team_before
     adjustment = QuotaAdjustment.objects.get()
     assert (adjustment.changed_by, adjustment.reason, adjustment.new_amount_minor) == (org.executive, "Big renewal moved", 1_000_000)
@@ -79,7 +89,9 @@ def test_adjusting_a_manager_resplits_their_team(org, approved_plan):
     month = date(2027, 1, 1)
     # Omar's team has no North quota, so moving Maria's North quota is refused rather than invented.
     with pytest.raises(ApplicationError, match="only one carrying"):
-        quota_adjust(actor=org.executive, allocation=allocation, person=org.maria, bucket=bucket, month=month, amount_minor=1, reason="test")
+        quota_adjust(
+            actor=org.executive, allocation=allocation, person=org.maria, bucket=bucket, month=month, amount_minor=1, reason="test"
+        )
 
 
 def test_locked_quotas_cannot_be_adjusted_and_archive_with_the_plan(org, approved_plan):
@@ -87,7 +99,9 @@ def test_locked_quotas_cannot_be_adjusted_and_archive_with_the_plan(org, approve
     allocation_lock(actor=org.executive, allocation=allocation)
     bucket = approved_plan.buckets.first()
     with pytest.raises(ApplicationError, match="locked"):
-        quota_adjust(actor=org.executive, allocation=allocation, person=org.sam, bucket=bucket, month=date(2027, 1, 1), amount_minor=1, reason="x")
+        quota_adjust(
+            actor=org.executive, allocation=allocation, person=org.sam, bucket=bucket, month=date(2027, 1, 1), amount_minor=1, reason="x"
+        )
     with pytest.raises(ApplicationError, match="locked"):
         quota_allocate(actor=org.executive, plan=approved_plan)
     from equipoise.planning.services import plan_approve
