@@ -142,6 +142,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+# `collectstatic` fills this for production; whitenoise expects it to exist even when it serves
+# straight from the finders (demo and tests).
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 def _plotly_js_dir() -> str:
     import plotly
