@@ -65,7 +65,7 @@ def quota_table(
     people_ids: list[int] | None = None,
 ) -> list[QuotaTableRow]:
     """Quota per person per month (summed over buckets, or one bucket), within the user's scope."""
-    people = visible_people(user).filter(quotas__allocation=allocation).distinct()
+    people = visible_people(user).filter(pk__in=Quota.objects.filter(allocation=allocation).values("person_id"))
     if team is not None:
         people = people.filter(path__startswith=team.path)
     if seller is not None:
@@ -136,22 +136,22 @@ class CommitGapRow:
 def commit_gap(
     user: Any, *, allocation: QuotaAllocation, months: list[date], team: Person | None = None, motion: str = ""
 ) -> list[CommitGapRow]:
-    """Commit vs quota per person and month. A manager's commit is their own number if they entered
-    one, otherwise the sum of their subtree's sellers' commits."""
+    """Commit vs quota per person and month. A manager's commit for a month is their own number if
+    they entered one for that month, otherwise the sum of their reports' commits."""
     if motion:
         quota_rows = _quota_rows_for_motion(user, allocation=allocation, months=months, team=team, motion=motion)
     else:
         quota_rows = quota_table(user, allocation=allocation, months=months, team=team)
     index = {month: position for position, month in enumerate(months)}
     people_ids = [row.person.pk for row in quota_rows]
-    own: dict[int, list[int]] = {}
+    own: dict[int, dict[int, int]] = defaultdict(dict)  # person → month index → their own commit
     commits = Commit.objects.filter(person_id__in=people_ids, month__in=months)
     if motion:
         commits = commits.filter(motion=motion)
     for person_id, month, total in (
         commits.values("person_id", "month").annotate(total=Sum("amount_minor")).values_list("person_id", "month", "total")
     ):
-        own.setdefault(person_id, [0] * len(months))[index[month]] = total
+        own[person_id][index[month]] = total
     by_path = sorted(quota_rows, key=lambda row: row.person.path)
     reports: dict[int, list[int]] = defaultdict(list)
     for row in by_path:
@@ -159,12 +159,11 @@ def commit_gap(
             reports[row.person.manager_id].append(row.person.pk)
     rolled: dict[int, list[int]] = {}
     for row in reversed(by_path):  # deepest first, so reports are rolled before their manager
-        if row.person.pk in own:
-            rolled[row.person.pk] = own[row.person.pk]
-            continue
         total = [0] * len(months)
         for report_id in reports[row.person.pk]:
             total = [a + b for a, b in zip(total, rolled[report_id], strict=True)]
+        for month_index, amount in own.get(row.person.pk, {}).items():
+            total[month_index] = amount
         rolled[row.person.pk] = total
     return [CommitGapRow(person=row.person, quota=row.months, commit=rolled[row.person.pk]) for row in by_path]
 

@@ -303,19 +303,26 @@ def commit_upsert(*, actor: Any, person_id: int, month: date, motion: str, amoun
         raise ApplicationError("A commit cannot be negative.", field="amount")
     currency = validate_currency(currency)
     month = month_start(month)
+    values = {
+        "amount_minor": amount_minor,
+        "currency": currency,
+        "note": note.strip()[:500],
+        "entered_by": actor if getattr(actor, "is_authenticated", False) else None,
+    }
+    reason = note.strip() or "commit entered"
     commit = Commit.objects.select_for_update().filter(person=person, month=month, motion=motion).first()
     if commit is None:
-        # Two first commits for the same cell at once: the loser of the unique constraint reads
-        # the winner's row instead of failing.
         try:
             with transaction.atomic():
-                commit = Commit.objects.create(person=person, month=month, motion=motion, amount_minor=0, currency=currency)
+                commit = Commit(person=person, month=month, motion=motion, **values)
+                stamp(commit, actor=actor, reason=reason)
+                commit.save()
+                return commit
         except IntegrityError:
+            # Two first commits for the same cell at once: the loser updates the winner's row.
             commit = Commit.objects.select_for_update().get(person=person, month=month, motion=motion)
-    commit.amount_minor = amount_minor
-    commit.currency = currency
-    commit.note = note.strip()[:500]
-    commit.entered_by = actor if getattr(actor, "is_authenticated", False) else None
-    stamp(commit, actor=actor, reason=note.strip() or "commit entered")
+    for field, value in values.items():
+        setattr(commit, field, value)
+    stamp(commit, actor=actor, reason=reason)
     commit.save()
     return commit
