@@ -15,7 +15,7 @@ from django.utils import timezone
 from equipoise.core.access import PLAN_APPROVER_ROLES, PLAN_EDITOR_ROLES, Role
 from equipoise.core.audit import bulk_create_audited, bulk_update_audited, stamp
 from equipoise.core.errors import AccessDenied, ApplicationError
-from equipoise.core.money import validate_currency
+from equipoise.core.money import Money, validate_currency
 from equipoise.core.periods import month_range, month_start
 from equipoise.org.models import Customer, Motion, ProductApplication, ProductLine, Region
 from equipoise.org.selectors import user_role
@@ -78,8 +78,7 @@ def plan_create(
     domain.validate_horizon(horizon_months)
     if total_target_minor < 0:
         raise ApplicationError("The total target cannot be negative.", field="total_target")
-    if growth_bp_per_month <= -domain.FULL_SHARE_BP or growth_bp_per_month > domain.FULL_SHARE_BP:
-        raise ApplicationError("The monthly growth trend must be between -100% and +100%.", field="growth_bp_per_month")
+    _validate_growth(growth_bp_per_month)
     plan = PlanVersion(
         name=name.strip(),
         kind=kind,
@@ -98,6 +97,11 @@ def plan_create(
     stamp(plan, actor=actor, reason="created")
     plan.save()
     return plan
+
+
+def _validate_growth(growth_bp_per_month: int) -> None:
+    if growth_bp_per_month <= -domain.FULL_SHARE_BP or growth_bp_per_month > domain.FULL_SHARE_BP:
+        raise ApplicationError("The monthly growth trend must be between -100% and +100%.", field="growth_bp_per_month")
 
 
 def _plan_weights(plan: PlanVersion) -> list[Any]:
@@ -121,6 +125,12 @@ def plan_update(*, actor: Any, plan: PlanVersion, reason: str = "", **changes: A
         raise ApplicationError(f"These plan fields cannot be changed here: {', '.join(sorted(unknown))}.")
     if "horizon_months" in changes:
         domain.validate_horizon(changes["horizon_months"])
+    if "name" in changes:
+        if not str(changes["name"]).strip():
+            raise ApplicationError("Give the plan a name.", field="name")
+        changes["name"] = str(changes["name"]).strip()
+    if "growth_bp_per_month" in changes:
+        _validate_growth(changes["growth_bp_per_month"])
     if changes.get("total_target_minor", 0) < 0:
         raise ApplicationError("The total target cannot be negative.", field="total_target")
     for field in ("grr_objective_bp", "nrr_objective_bp", "max_logo_churn_bp"):
@@ -360,8 +370,8 @@ def plan_approve(*, actor: Any, plan: PlanVersion, reason: str = "") -> PlanVers
         )
     if not check.is_reconciled:
         raise ApplicationError(
-            f"The plan does not reconcile: its monthly amounts add up to {check.months_minor / 100:,.2f} "
-            f"but the total target is {check.total_target_minor / 100:,.2f} {plan.currency}. "
+            f"The plan does not reconcile: its monthly amounts add up to {Money.from_minor(check.months_minor, plan.currency)} "
+            f"but the total target is {Money.from_minor(check.total_target_minor, plan.currency)}. "
             "Adjust buckets or months (or the total) until they match.",
             field="total_target",
         )

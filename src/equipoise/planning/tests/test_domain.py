@@ -38,7 +38,9 @@ def test_seasonality_shapes_months_and_growth_raises_later_ones():
     weights = domain.validate_weights([1] * 11 + [2])  # December twice as big
     months = domain.phase(total_minor=1_300_000, start_month=date(2027, 1, 1), horizon_months=12, weights=weights)
     assert months[11] == 2 * months[0]
-    grown = domain.phase(total_minor=1_200_000, start_month=date(2027, 1, 1), horizon_months=12, weights=domain.flat_weights(), growth_bp_per_month=100)
+    grown = domain.phase(
+        total_minor=1_200_000, start_month=date(2027, 1, 1), horizon_months=12, weights=domain.flat_weights(), growth_bp_per_month=100
+    )
     assert grown == sorted(grown)
     assert grown[0] < grown[11]
 
