@@ -17,10 +17,8 @@ from equipoise.org.models import Company, Person
 
 
 def company_get() -> Company:
-    company = Company.objects.order_by("id").first()
-    if company is None:
-        company = Company.objects.create()
-    return company
+    """The company's settings; before any are saved, the defaults (not stored: reads never write)."""
+    return Company.objects.order_by("id").first() or Company()
 
 
 def person_for_user(user: Any) -> Person | None:

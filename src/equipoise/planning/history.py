@@ -40,14 +40,18 @@ def monthly_totals(*, start: date | None = None, end: date | None = None, condit
     return {row["month"]: row["total"] for row in rows.values("month").annotate(total=Sum("amount_minor")).order_by("month")}
 
 
-def seller_totals(*, condition: Q, start: date | None = None, end: date | None = None) -> dict[int, int]:
-    """Revenue per seller id within a condition (minor units): allocation weights by history."""
-    rows = RevenueHistory.objects.filter(condition)
-    if start is not None:
-        rows = rows.filter(month__gte=start)
-    if end is not None:
-        rows = rows.filter(month__lte=end)
-    totals: dict[int, int] = defaultdict(int)
-    for seller_id, total in rows.values("seller_id").annotate(total=Sum("amount_minor")).values_list("seller_id", "total"):
-        totals[seller_id] += max(total or 0, 0)
-    return dict(totals)
+def seller_monthly_averages(*, condition: Q) -> dict[int, tuple[int, int]]:
+    """Per seller id within a condition: (average revenue per month with revenue, number of such months)."""
+    per_month = (
+        RevenueHistory.objects.filter(condition)
+        .values("seller_id", "month")
+        .annotate(total=Sum("amount_minor"))
+        .values_list("seller_id", "total")
+    )
+    sums: dict[int, int] = defaultdict(int)
+    counts: dict[int, int] = defaultdict(int)
+    for seller_id, total in per_month:
+        if total and total > 0:
+            sums[seller_id] += total
+            counts[seller_id] += 1
+    return {seller: (sums[seller] // counts[seller], counts[seller]) for seller in sums}

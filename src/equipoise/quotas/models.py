@@ -45,7 +45,8 @@ class QuotaAllocation(models.Model):
 class Quota(models.Model):
     """A person's quota for one plan bucket and month. Managers carry their team's total."""
 
-    allocation = models.ForeignKey(QuotaAllocation, on_delete=models.CASCADE, related_name="quotas")
+    # The unique constraint's (allocation, person, …) prefix serves lookups by allocation and person.
+    allocation = models.ForeignKey(QuotaAllocation, on_delete=models.CASCADE, related_name="quotas", db_index=False)
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="quotas")
     bucket = models.ForeignKey(PlanBucket, on_delete=models.PROTECT, related_name="quotas")
     month = models.DateField()
@@ -56,7 +57,7 @@ class Quota(models.Model):
             models.UniqueConstraint(fields=["allocation", "person", "bucket", "month"], name="quota_unique"),
             models.CheckConstraint(condition=Q(amount_minor__gte=0), name="quota_not_negative"),
         ]
-        indexes = [models.Index(fields=["allocation", "person", "month"]), models.Index(fields=["allocation", "month"])]
+        indexes = [models.Index(fields=["allocation", "month"])]
 
     def __str__(self) -> str:
         return f"{self.person_id} {self.bucket_id} {self.month:%Y-%m}: {self.amount_minor}"

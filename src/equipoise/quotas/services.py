@@ -48,11 +48,14 @@ def _territory_matches(territory: Territory, bucket: PlanBucket, region_parent: 
     return True
 
 
+MIN_HISTORY_MONTHS = 6
+
+
 def _base_weights(method: str, bucket: PlanBucket, seller_ids: Iterable[int], territories: Sequence[Territory]) -> dict[int, int]:
     """Each eligible seller's weight before ramp: 1 (equal), bucket history, or territory potential.
 
-    Under history, a seller without history in the bucket (a new hire, a new territory) is weighted
-    at the bucket's average, so ramp, not an accident of data, decides how little they carry.
+    Under history, a seller without enough history in the bucket (a new hire, a new territory) is
+    weighted at the bucket's average, so ramp, not an accident of data, decides how little they carry.
     """
     seller_ids = list(seller_ids)
     if method == AllocationMethod.EQUAL:
@@ -62,12 +65,16 @@ def _base_weights(method: str, bucket: PlanBucket, seller_ids: Iterable[int], te
         for territory in territories:
             potentials[territory.seller_id] += territory.potential_minor
         return {seller: potentials.get(seller, 0) for seller in seller_ids}
-    totals = history.seller_totals(condition=history.bucket_filter(bucket))
-    known = [totals[seller] for seller in seller_ids if totals.get(seller, 0) > 0]
+    # Weight by revenue per month of history, not the total: a seller with a short history
+    # (hired recently) is not punished for the months before they joined. A seller with fewer
+    # than MIN_HISTORY_MONTHS months counts as the bucket's average.
+    monthly = history.seller_monthly_averages(condition=history.bucket_filter(bucket))
+    known = {seller: average for seller, (average, months) in monthly.items() if months >= MIN_HISTORY_MONTHS and average > 0}
+    known = {seller: average for seller, average in known.items() if seller in set(seller_ids)}
     if not known:
         return dict.fromkeys(seller_ids, 1)
-    average = sum(known) // len(known) or 1
-    return {seller: totals.get(seller) or average for seller in seller_ids}
+    typical = sum(known.values()) // len(known) or 1
+    return {seller: known.get(seller, typical) for seller in seller_ids}
 
 
 def _seller_month_weights(
@@ -86,16 +93,30 @@ def _seller_month_weights(
         if matching:
             covering[seller_id] = matching
     base = _base_weights(method, bucket, covering, [t for ts in covering.values() for t in ts])
+    month_ends = [month_end(month) for month in months]
     weights: dict[int, list[int]] = {}
     for seller_id, matching in covering.items():
-        person = people[seller_id]
-        row = []
-        for month in months:
-            active = any(t.starts_on <= month_end(month) and (t.ends_on is None or t.ends_on >= month) for t in matching)
-            row.append(base[seller_id] * domain.ramp_bp_for(person.hire_date, month, ramp_bp) if active else 0)
+        factors = _availability(people[seller_id].hire_date, tuple((t.starts_on, t.ends_on) for t in matching), months, month_ends, ramp_bp)
+        row = [base[seller_id] * factor for factor in factors]
         if any(row):
             weights[seller_id] = row
     return weights
+
+
+def _availability(
+    hire_date: date | None,
+    spans: tuple[tuple[date, date | None], ...],
+    months: Sequence[date],
+    month_ends: Sequence[date],
+    ramp_bp: Sequence[int],
+) -> list[int]:
+    """Per month, the share of a full quota (bp) a seller can carry: ramp, and zero outside their territories."""
+    return [
+        domain.ramp_bp_for(hire_date, month, ramp_bp)
+        if any(start <= end_of_month and (end is None or end >= month) for start, end in spans)
+        else 0
+        for month, end_of_month in zip(months, month_ends, strict=True)
+    ]
 
 
 @transaction.atomic
@@ -190,7 +211,12 @@ def _insert_quotas(rows: list[tuple[int, int, int, date, int]]) -> None:
                 for row in rows:
                     copy.write_row(row)
         else:
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s)", rows)
+            # ISO strings skip the driver's per-value date adapter; sorted rows fill the index in order.
+            rows.sort()
+            cursor.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s)",
+                [(allocation, person, bucket, month.isoformat(), amount) for allocation, person, bucket, month, amount in rows],
+            )
 
 
 def allocations_archive_for_plan(*, plan: PlanVersion) -> None:

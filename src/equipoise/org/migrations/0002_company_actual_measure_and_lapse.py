@@ -4,24 +4,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('org', '0001_initial'),
+        ("org", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='company',
-            name='actual_measure',
-            field=models.CharField(choices=[('booked', 'Bookings and renewals'), ('invoiced', 'Invoices less credit notes')], default='booked', help_text='What plan vs actual compares the plan with.', max_length=8),
+            model_name="company",
+            name="actual_measure",
+            field=models.CharField(
+                choices=[("booked", "Bookings and renewals"), ("invoiced", "Invoices less credit notes")],
+                default="booked",
+                help_text="What plan vs actual compares the plan with.",
+                max_length=8,
+            ),
         ),
         migrations.AddField(
-            model_name='company',
-            name='lapse_after_months',
-            field=models.PositiveSmallIntegerField(default=12, help_text='Without contracts, a customer counts as lost after this many months without a purchase.'),
+            model_name="company",
+            name="lapse_after_months",
+            field=models.PositiveSmallIntegerField(
+                default=12, help_text="Without contracts, a customer counts as lost after this many months without a purchase."
+            ),
         ),
         migrations.AddConstraint(
-            model_name='company',
-            constraint=models.CheckConstraint(condition=models.Q(('lapse_after_months__gte', 1)), name='company_lapse_after_months_positive'),
+            model_name="company",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("lapse_after_months__gte", 1)), name="company_lapse_after_months_positive"
+            ),
         ),
     ]
