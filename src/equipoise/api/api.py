@@ -146,3 +146,4 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
 
 api.add_router("", planning_router)
 api.add_router("", quotas_router)
+api.add_router("/results", "equipoise.results.api.router")

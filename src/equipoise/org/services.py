@@ -9,7 +9,7 @@ from django.db import transaction
 
 from equipoise.core.access import Role
 from equipoise.core.errors import ApplicationError
-from equipoise.org.models import Person
+from equipoise.org.models import Customer, Person, ProductApplication, ProductLine
 
 
 @transaction.atomic
@@ -80,3 +80,28 @@ def rebuild_paths() -> int:
         raise ApplicationError("The reporting lines contain a cycle.", field="manager")
     Person.objects.bulk_update(people.values(), ["path", "depth"], batch_size=2000)
     return seen
+
+
+def customer_create(*, code: str, name: str, home_region_id: int, owner: Person | None = None, is_named_account: bool = False) -> Customer:
+    """A customer; the code is its identity across imports."""
+    if not code.strip():
+        raise ApplicationError("A customer needs a code.", field="customer")
+    return Customer.objects.create(
+        code=code.strip(),
+        name=(name.strip() or code.strip())[:200],
+        home_region_id=home_region_id,
+        owner=owner,
+        is_named_account=is_named_account,
+    )
+
+
+def product_line_create(*, code: str, name: str) -> ProductLine:
+    if not code.strip():
+        raise ApplicationError("A product line needs a code.", field="product_line")
+    return ProductLine.objects.create(code=code.strip(), name=(name.strip() or code.strip())[:120])
+
+
+def product_application_create(*, code: str, name: str, product_line_id: int) -> ProductApplication:
+    if not code.strip():
+        raise ApplicationError("A product application needs a code.", field="product_application")
+    return ProductApplication.objects.create(code=code.strip(), name=(name.strip() or code.strip())[:120], product_line_id=product_line_id)

@@ -138,8 +138,9 @@ class Ingestor:
         with connection.cursor() as cursor:
             for start in range(0, len(external_ids), 2000):
                 chunk = external_ids[start : start + 2000]
+                placeholders = ", ".join(["%s"] * len(chunk))
                 cursor.execute(
-                    f"SELECT external_id, fingerprint, version FROM {table} WHERE source = %s AND external_id IN ({', '.join(['%s'] * len(chunk))})",
+                    f"SELECT external_id, fingerprint, version FROM {table} WHERE source = %s AND external_id IN ({placeholders})",
                     [source, *chunk],
                 )
                 for external_id, fingerprint, version in cursor.fetchall():
@@ -169,7 +170,16 @@ class Ingestor:
                     )
                 )  # fmt: skip
                 cell = deltas[
-                    (seller_id, measure, line.occurred_on, line.region_id, line.product_line_id, application or 0, line.motion, line.currency)
+                    (
+                        seller_id,
+                        measure,
+                        line.occurred_on,
+                        line.region_id,
+                        line.product_line_id,
+                        application or 0,
+                        line.motion,
+                        line.currency,
+                    )
                 ]
                 cell[0] += part
                 cell[1] += 1

@@ -219,7 +219,17 @@ class Rollup(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["node_id", "grain", "measure", "period", "region_id", "product_line_id", "product_application_id", "motion", "currency"],
+                fields=[
+                    "node_id",
+                    "grain",
+                    "measure",
+                    "period",
+                    "region_id",
+                    "product_line_id",
+                    "product_application_id",
+                    "motion",
+                    "currency",
+                ],
                 name="rollup_key",
             )
         ]

@@ -83,7 +83,10 @@ def rollups_rebuild() -> list[RollupDifference]:
     if differences:
         Rollup.objects.all().delete()
         table = Rollup._meta.db_table
-        columns = "node_id, grain, measure, period, region_id, product_line_id, product_application_id, motion, currency, amount_minor, line_count"
+        columns = (
+            "node_id, grain, measure, period, region_id, product_line_id, product_application_id, motion, currency, "
+            "amount_minor, line_count"
+        )
         rows = [(*key, amount, lines) for key, (amount, lines) in sorted(expected.items())]
         with connection.cursor() as cursor:
             for start in range(0, len(rows), 5000):

@@ -5,4 +5,10 @@ from equipoise.results import views
 app_name = "results"
 urlpatterns = [
     path("imports/", views.batch_list, name="batches"),
+    path("imports/new/", views.batch_new, name="batch-new"),
+    path("imports/<int:batch_id>/", views.batch_detail, name="batch"),
+    path("imports/<int:batch_id>/errors.csv", views.batch_errors_csv, name="batch-errors"),
+    path("mappings/", views.mapping_list, name="mappings"),
+    path("mappings/new/", views.mapping_new, name="mapping-new"),
+    path("mappings/<int:mapping_id>/", views.mapping_edit, name="mapping"),
 ]

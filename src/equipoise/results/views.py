@@ -1,5 +1,200 @@
-from django.http import HttpRequest, HttpResponse
+"""Import pages: the batch list, the upload form, a batch with its error report, and column mappings.
+
+Only executives and sales ops / admins see these pages; for anyone else they do not exist (404).
+Views parse input, call ``results.services`` and ``results.importing.selectors``, and render; a
+fixable error (``ApplicationError``) becomes a form error under the field it names.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from equipoise.core.errors import ApplicationError
+from equipoise.results.forms import MappingForm, UploadForm
+from equipoise.results.importing.config import FIELDS
+from equipoise.results.importing.report import report_rows
+from equipoise.results.importing.selectors import access_batch_by_id, access_mapping_by_id, batch_issues, batches_visible
+from equipoise.results.models import BatchChannel, BatchStatus, ColumnMapping, ImportBatch
+from equipoise.results.services import mapping_save, mappings_all, results_import_file, user_may_import
+
+BATCHES_PER_PAGE = 25
+ISSUES_PER_PAGE = 50
 
 
-def batch_list(request: HttpRequest) -> HttpResponse:  # replaced by the import pages
-    return HttpResponse("imports")
+def _require_importer(request: HttpRequest) -> None:
+    if not user_may_import(request.user):
+        raise Http404("Not found.")
+
+
+def _show_error(form: forms.Form, error: ApplicationError, aliases: dict[str, str] | None = None) -> None:
+    field = error.field or ""
+    field = (aliases or {}).get(field, field)
+    if field in form.fields:
+        form.add_error(field, error.message)
+    else:
+        form.add_error(None, error.message)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
+def _summary_message(batch: ImportBatch) -> tuple[int, str]:
+    if batch.status == BatchStatus.DUPLICATE:
+        return messages.WARNING, f"Import #{batch.pk}: this file was imported before with this mapping; nothing was imported."
+    if batch.status == BatchStatus.REJECTED:
+        return messages.ERROR, f"Import #{batch.pk} was rejected: nothing was imported. The report below lists every problem."
+    text = (
+        f"Import #{batch.pk}: {_count(batch.lines_created, 'line')} created, {batch.lines_corrected:,} corrected, "
+        f"{batch.lines_unchanged:,} unchanged, {_count(batch.rows_skipped, 'row')} skipped"
+    )
+    if batch.rows_rejected:
+        return messages.WARNING, f"{text}, {_count(batch.rows_rejected, 'row')} quarantined."
+    return messages.SUCCESS, f"{text}."
+
+
+@login_required
+@require_GET
+def batch_list(request: HttpRequest) -> HttpResponse:
+    _require_importer(request)
+    page = Paginator(batches_visible(request.user), BATCHES_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "results/batch_list.html", {"page": page, "batches": page.object_list, "section": "imports"})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def batch_new(request: HttpRequest) -> HttpResponse:
+    _require_importer(request)
+    mappings = mappings_all()
+    if request.method == "POST":
+        form = UploadForm(request.POST, request.FILES, mappings=mappings)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                batch = results_import_file(
+                    actor=request.user,
+                    path_or_file=upload,
+                    file_name=upload.name,
+                    mapping_name=form.cleaned_data["mapping"],
+                    mode=form.cleaned_data["mode"],
+                    source=form.cleaned_data["source"] or None,
+                    force=form.cleaned_data["force"],
+                )
+            except ApplicationError as error:
+                _show_error(form, error)
+            else:
+                level, text = _summary_message(batch)
+                messages.add_message(request, level, text)
+                return HttpResponseRedirect(reverse("results:batch", args=[batch.pk]))
+    else:
+        initial = {"mapping": request.GET.get("mapping", "")}
+        form = UploadForm(initial=initial, mappings=mappings)
+    return render(request, "results/batch_new.html", {"form": form, "mappings": mappings, "section": "imports"})
+
+
+@login_required
+@require_GET
+def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
+    batch = access_batch_by_id(request.user, batch_id)
+    issues = batch_issues(batch)
+    page = Paginator(issues, ISSUES_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "batch": batch,
+        "page": page,
+        "issues": page.object_list,
+        "issue_count": page.paginator.count,
+        "is_api": batch.channel == BatchChannel.API,
+        "section": "imports",
+    }
+    return render(request, "results/batch_detail.html", context)
+
+
+@login_required
+@require_GET
+def batch_errors_csv(request: HttpRequest, batch_id: int) -> StreamingHttpResponse:
+    batch = access_batch_by_id(request.user, batch_id)
+    response = StreamingHttpResponse(report_rows(batch_issues(batch)), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{batch.pk}-errors.csv"'
+    return response
+
+
+@login_required
+@require_GET
+def mapping_list(request: HttpRequest) -> HttpResponse:
+    _require_importer(request)
+    return render(request, "results/mapping_list.html", {"mappings": mappings_all(), "section": "mappings"})
+
+
+# Config keys a service error may name → the form field that shows it.
+_MAPPING_ERROR_FIELDS = {
+    **{name: f"column_{name}" for name in FIELDS},
+    **{f"columns.{name}": f"column_{name}" for name in FIELDS},
+    **{f"defaults.{name}": f"default_{name}" for name in ("currency", "kind", "motion", "region", "product_line")},
+    "value_maps.kind": "kind_map",
+    "value_maps.motion": "motion_map",
+    "columns": "column_external_id",
+}
+
+
+def _mapping_form_page(request: HttpRequest, *, mapping: ColumnMapping | None, copy_of: ColumnMapping | None) -> HttpResponse:
+    if request.method == "POST":
+        form = MappingForm(request.POST)
+        if form.is_valid():
+            config = form.to_config()
+            if form.is_valid():  # to_config may add errors for lines it could not read
+                try:
+                    saved = mapping_save(
+                        actor=request.user,
+                        mapping=mapping,
+                        name=form.cleaned_data["name"],
+                        description=form.cleaned_data["description"],
+                        config=config,
+                    )
+                except ApplicationError as error:
+                    _show_error(form, error, _MAPPING_ERROR_FIELDS)
+                else:
+                    messages.success(request, f"Mapping “{saved.name}” saved.")
+                    return HttpResponseRedirect(reverse("results:mappings"))
+    else:
+        form = MappingForm(initial=MappingForm.initial_from(mapping or copy_of, copy=mapping is None and copy_of is not None))
+    context = {"form": form, "mapping": mapping, "copy_of": copy_of, "section": "mappings"}
+    return render(request, "results/mapping_form.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mapping_new(request: HttpRequest) -> HttpResponse:
+    _require_importer(request)
+    copy_of = None
+    raw = request.GET.get("from", "").strip()
+    if raw:
+        if not raw.isdigit():
+            raise Http404("Not found.")
+        copy_of = access_mapping_by_id(request.user, int(raw))
+    return _mapping_form_page(request, mapping=None, copy_of=copy_of)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mapping_edit(request: HttpRequest, mapping_id: int) -> HttpResponse:
+    mapping = access_mapping_by_id(request.user, mapping_id)
+    if mapping.is_preset:
+        return render(request, "results/mapping_preset.html", {"mapping": mapping, "config": _config_rows(mapping), "section": "mappings"})
+    return _mapping_form_page(request, mapping=mapping, copy_of=None)
+
+
+def _config_rows(mapping: ColumnMapping) -> list[tuple[str, Any]]:
+    return [
+        (key, json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value)
+        for key, value in (mapping.config or {}).items()
+    ]

@@ -1,0 +1,133 @@
+"""Import one file through a mapping: hash, duplicate check, then one transaction (see :mod:`.runner`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from django.db import transaction
+
+from equipoise.core.errors import ApplicationError
+from equipoise.org.selectors import company_get
+from equipoise.results.importing.config import MappingConfig
+from equipoise.results.importing.lines import RowInvalid, RowSkipped
+from equipoise.results.importing.readers import Cell, RowReader, SourceFile, open_rows
+from equipoise.results.importing.resolve import LineResolver, Policy
+from equipoise.results.importing.rows import RowMapper
+from equipoise.results.importing.runner import CHUNK_LINES, BatchRun, Progress, RowOutcome, start_clock
+from equipoise.results.models import BatchChannel, BatchStatus, ColumnMapping, ImportBatch, ImportIssue
+
+
+def policy_of(config: MappingConfig) -> Policy:
+    return Policy(
+        create_customers=config.unknown_customers == "create",
+        create_products=config.unknown_products == "create",
+        create_sellers=config.unknown_sellers == "create",
+        default_region=config.defaults.get("region", ""),
+        default_product_line=config.defaults.get("product_line", ""),
+        application_lines=tuple(config.application_lines.items()),
+        seller_fallback_to_owner=config.seller_fallback_to_owner,
+    )
+
+
+def _user(actor: Any) -> Any:
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def earlier_import(*, sha256: str, mapping_name: str) -> ImportBatch | None:
+    return (
+        ImportBatch.objects.filter(file_sha256=sha256, mapping_name=mapping_name, status=BatchStatus.COMMITTED, channel=BatchChannel.FILE)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def _rows(reader: RowReader, mapper: RowMapper) -> Iterator[RowOutcome]:
+    read = mapper.read
+    count = 0
+    for row, cells in reader:
+        count += 1
+        try:
+            line = read(row, cells)
+        except RowSkipped as skip:
+            yield RowOutcome(row=row, skipped=skip.reason)
+        except RowInvalid as invalid:
+            yield RowOutcome(row=row, problems=invalid.problems, cells=cells)
+        else:
+            yield RowOutcome(row=row, line=line, cells=cells)
+    if count == 0:
+        raise ApplicationError("The file has a header but no rows.", field="file", row=2)
+
+
+def import_file(
+    *,
+    actor: Any,
+    source: SourceFile,
+    mapping: ColumnMapping,
+    mode: str,
+    source_name: str,
+    force: bool = False,
+    progress: Progress | None = None,
+    chunk_lines: int = CHUNK_LINES,
+) -> ImportBatch:
+    """Import ``source`` through ``mapping``; returns the batch (committed, rejected or duplicate)."""
+    started = start_clock()
+    config = MappingConfig.from_dict(mapping.config)
+    common = {
+        "channel": BatchChannel.FILE,
+        "source": source_name,
+        "file_name": source.name[:255],
+        "file_sha256": source.sha256,
+        "mapping_name": mapping.name,
+        "mode": mode,
+        "created_by": _user(actor),
+    }
+    if not force:
+        earlier = earlier_import(sha256=source.sha256, mapping_name=mapping.name)
+        if earlier is not None:
+            with transaction.atomic():
+                batch = ImportBatch.objects.create(status=BatchStatus.DUPLICATE, **common)
+                ImportIssue.objects.create(
+                    batch=batch,
+                    row_number=0,
+                    reason=f"This file was already imported with the mapping {mapping.name!r} as batch #{earlier.pk} "
+                    f"on {earlier.created_at:%Y-%m-%d %H:%M}; nothing was imported. Import it with “force” to check it again.",
+                )
+            return batch
+    with transaction.atomic():
+        batch = ImportBatch.objects.create(status=BatchStatus.COMMITTED, **common)
+        reader: RowReader | None = None
+        mapper: RowMapper | None = None
+
+        def rows() -> Iterator[RowOutcome]:
+            nonlocal reader, mapper
+            reader = open_rows(source, delimiter=config.delimiter, sheet=config.sheet)
+            try:
+                mapper = RowMapper(config=config, header=reader.header, default_currency=company_get().reporting_currency)
+                yield from _rows(reader, mapper)
+            finally:
+                reader.close()
+
+        def describe(cells: list[Cell]) -> dict[str, Any]:
+            assert reader is not None and mapper is not None
+            return mapper.cells_as_dict(reader.header, cells)
+
+        def column(field: str) -> str:
+            return mapper.column(field) if mapper is not None else field
+
+        def report_progress() -> None:
+            if progress is not None and reader is not None:
+                progress(reader.bytes_read, source.size)
+
+        run = BatchRun(
+            batch=batch,
+            resolver=LineResolver(source=source_name, policy=policy_of(config)),
+            column=column,
+            chunk_lines=chunk_lines,
+            progress=report_progress,
+            describe=describe,
+        )
+        batch = run.run(rows(), started=started)
+    if progress is not None:
+        progress(source.size, source.size)
+    return batch

@@ -1,0 +1,191 @@
+"""One import of result lines, from a file or an API payload: every row is validated to the end and
+the batch is written in one transaction.
+
+The whole import — the batch record, its lines, rollups, created customers/products/sellers and
+issues — commits together, so a process killed at any point leaves all of it or none of it. The lines
+go into a savepoint inside that transaction: an all-or-nothing batch with any invalid row rolls the
+savepoint back and commits only the batch record (status rejected) and its issues.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from equipoise.core.errors import ApplicationError
+from equipoise.results.importing.lines import CanonicalLine, Problem, RowInvalid, RowSkipped, truncate
+from equipoise.results.importing.resolve import LineResolver
+from equipoise.results.ingest import IngestCounts, Ingestor, LineInput
+from equipoise.results.models import BatchMode, BatchStatus, ImportBatch, ImportIssue
+
+# The error report keeps this many problems; past it the batch says how many more there were.
+ISSUE_CAP = 10_000
+CHUNK_LINES = 5_000
+
+Progress = Callable[[int, int], None]
+
+
+class _RollBack(Exception):
+    """Leaves the lines' savepoint without writing them (an all-or-nothing batch with errors)."""
+
+
+@dataclass
+class RowOutcome:
+    """What the source says about one row before resolution: a line, a skip or problems."""
+
+    row: int
+    line: CanonicalLine | None = None
+    skipped: str = ""
+    problems: list[Problem] = field(default_factory=list)
+    cells: Any = None  # the row as read, described for the report only when it is quarantined
+
+
+@dataclass
+class Tally:
+    rows_read: int = 0
+    rows_skipped: int = 0
+    rows_rejected: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    issues: list[ImportIssue] = field(default_factory=list)
+    problems_found: int = 0
+
+
+class BatchRun:
+    """Runs one batch: ``rows`` yields :class:`RowOutcome` values; ``column`` names a field for the report."""
+
+    def __init__(
+        self,
+        *,
+        batch: ImportBatch,
+        resolver: LineResolver,
+        column: Callable[[str], str],
+        chunk_lines: int = CHUNK_LINES,
+        progress: Callable[[], None] | None = None,
+        describe: Callable[[Any], dict[str, Any]] | None = None,
+    ) -> None:
+        self.describe = describe
+        self.batch = batch
+        self.resolver = resolver
+        self.column = column
+        self.chunk_lines = chunk_lines
+        self.progress = progress
+        self.tally = Tally()
+        self.quarantine = batch.mode == BatchMode.QUARANTINE
+
+    def _problem(self, row: int, problems: list[Problem], cells: Any) -> None:
+        tally = self.tally
+        tally.rows_rejected += 1
+        raw = None
+        if self.quarantine and self.describe is not None and cells is not None and len(tally.issues) < ISSUE_CAP:
+            raw = self.describe(cells)
+        for position, problem in enumerate(problems):
+            tally.problems_found += 1
+            if len(tally.issues) >= ISSUE_CAP:
+                continue
+            tally.issues.append(
+                ImportIssue(
+                    batch=self.batch,
+                    row_number=row,
+                    column=truncate(self.column(problem.field) if problem.field else "", 120),
+                    value=truncate(problem.value, 500),
+                    reason=truncate(problem.reason, 500),
+                    quarantined_row=raw if (self.quarantine and position == 0) else None,
+                )
+            )
+
+    def run(self, rows: Iterable[RowOutcome], *, started: float) -> ImportBatch:
+        """Validate every row, ingest the valid ones, and record the batch (call inside ``transaction.atomic``)."""
+        batch = self.batch
+        ingestor = Ingestor(batch=batch)
+        fatal: ApplicationError | None = None
+        try:
+            with transaction.atomic():
+                self._stream(iter(rows), ingestor)
+                if self.tally.rows_rejected and not self.quarantine:
+                    raise _RollBack
+        except _RollBack:
+            pass
+        except ApplicationError as error:
+            # The file cannot be read as a whole (binary, missing column, a broken line): nothing
+            # of it is kept, in either mode.
+            fatal = error
+        tally = self.tally
+        rejected = fatal is not None or (tally.rows_rejected > 0 and not self.quarantine)
+        if fatal is not None:
+            tally.rows_rejected = max(tally.rows_rejected, 1)
+            tally.issues.insert(
+                0,
+                ImportIssue(
+                    batch=batch,
+                    row_number=fatal.row or 0,
+                    column=truncate(fatal.field if fatal.field and fatal.field != "file" else "", 120),
+                    value="",
+                    reason=truncate(fatal.message, 500),
+                ),
+            )
+            tally.problems_found += 1
+        if tally.problems_found > len(tally.issues):
+            more = tally.problems_found - len(tally.issues)
+            tally.issues.insert(
+                0,
+                ImportIssue(
+                    batch=batch,
+                    row_number=0,
+                    reason=f"The report lists the first {ISSUE_CAP:,} problems; {more:,} more were found. Fix these and import again.",
+                ),
+            )
+        if rejected:
+            ingestor.counts = IngestCounts()  # the savepoint rolled the lines back
+        batch.status = BatchStatus.REJECTED if rejected else BatchStatus.COMMITTED
+        ImportIssue.objects.bulk_create(tally.issues, batch_size=1000)
+        return ingestor.finish(
+            rows_read=tally.rows_read,
+            rows_skipped=tally.rows_skipped,
+            rows_rejected=tally.rows_rejected,
+            skipped_reasons=dict(sorted(tally.skipped.items(), key=lambda item: (-item[1], item[0]))),
+            started=started,
+        )
+
+    def _stream(self, rows: Iterator[RowOutcome], ingestor: Ingestor) -> None:
+        tally = self.tally
+        resolve = self.resolver.resolve
+        chunk: list[LineInput] = []
+        for outcome in rows:
+            tally.rows_read += 1
+            if tally.rows_read % 1000 == 0 and self.progress is not None:
+                self.progress()
+            if outcome.skipped:
+                tally.rows_skipped += 1
+                tally.skipped[outcome.skipped] += 1
+                continue
+            if outcome.problems or outcome.line is None:
+                self._problem(outcome.row, outcome.problems, outcome.cells)
+                continue
+            try:
+                line = resolve(outcome.line)
+            except RowSkipped as skip:
+                tally.rows_skipped += 1
+                tally.skipped[skip.reason] += 1
+                continue
+            except RowInvalid as invalid:
+                self._problem(outcome.row, invalid.problems, outcome.cells)
+                continue
+            if tally.rows_rejected and not self.quarantine:
+                continue  # all-or-nothing and already invalid: only validate the rest
+            chunk.append(line)
+            if len(chunk) >= self.chunk_lines:
+                ingestor.ingest(chunk)
+                chunk = []
+        if chunk and not (tally.rows_rejected and not self.quarantine):
+            ingestor.ingest(chunk)
+        if self.progress is not None:
+            self.progress()
+
+
+def start_clock() -> float:
+    return time.perf_counter()

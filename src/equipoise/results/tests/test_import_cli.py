@@ -1,0 +1,64 @@
+"""``equipoise import``: summary, exit codes, --list-mappings."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from equipoise.results.models import ImportBatch, ResultLine
+from equipoise.results.tests.test_import_helpers import csv_bytes, equipoise_row, nothing_imported, write
+
+
+def import_command(*args):
+    out = io.StringIO()
+    call_command("import", *args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def test_list_mappings(db):
+    output = import_command("--list-mappings")
+    for name in ("equipoise", "salesforce-opportunities", "hubspot-deals", "crm-opportunities"):
+        assert name in output
+
+
+def test_a_good_file_prints_the_summary(org, catalog, tmp_path):
+    path = write(tmp_path, "week.csv", csv_bytes([equipoise_row("L1"), equipoise_row("L2", amount="0")]))
+    output = import_command(str(path), "--mapping", "equipoise", "--source", "weekly", "--user", "admin")
+    assert "Import #1 of week.csv with 'equipoise' into source 'weekly': Imported" in output
+    assert "  lines created              1" in output
+    assert "    zero amount                           1" in output
+    assert ImportBatch.objects.get().created_by == org.admin
+    again = import_command(str(path), "--mapping", "equipoise", "--source", "weekly")
+    assert "Same file as an earlier import" in again and "nothing was imported" in again
+    assert ResultLine.objects.count() == 1
+
+
+def test_a_rejected_file_exits_2_and_shows_the_first_errors(org, catalog, tmp_path):
+    path = write(tmp_path, "bad.csv", csv_bytes([equipoise_row("L1", amount="ten"), equipoise_row("L2", date="2027-02-30")]))
+    out = io.StringIO()
+    with pytest.raises(CommandError) as raised:
+        call_command("import", str(path), "--mapping", "equipoise", stdout=out, stderr=io.StringIO())
+    assert raised.value.returncode == 2
+    assert "row 2 [amount] 'ten': 'ten' is not an amount" in out.getvalue()
+    assert "row 3 [date] '2027-02-30': '2027-02-30' is not a date that exists." in out.getvalue()
+    assert nothing_imported()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--mapping", "equipoise"],
+        ["/no/such/file.csv", "--mapping", "equipoise"],
+        ["FILE", "--mapping", "nope"],
+        ["FILE", "--mapping", "equipoise", "--user", "nobody"],
+    ],
+)
+def test_invalid_input_exits_2(org, catalog, tmp_path, args):
+    path = write(tmp_path, "r.csv", csv_bytes([equipoise_row()]))
+    with pytest.raises(CommandError) as raised:
+        call_command("import", *[str(path) if arg == "FILE" else arg for arg in args], stdout=io.StringIO(), stderr=io.StringIO())
+    assert raised.value.returncode == 2
+    assert nothing_imported()

@@ -1,0 +1,195 @@
+"""Import pages: who may see them, upload, batch detail and error report, column mappings."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from equipoise.results.models import ColumnMapping, ImportBatch, ResultLine
+from equipoise.results.services import results_import_file
+from equipoise.results.tests.test_import_helpers import csv_bytes, equipoise_row, nothing_imported, write
+
+PAGES = [
+    ("results:batches", []),
+    ("results:batch-new", []),
+    ("results:mappings", []),
+    ("results:mapping-new", []),
+]
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("persona", ["seller", "manager", "finance", "outsider"])
+def test_other_roles_get_404_everywhere(client, org, catalog, tmp_path, persona):
+    batch = results_import_file(actor=None, path_or_file=write(tmp_path, "r.csv", csv_bytes([equipoise_row()])), mapping_name="equipoise")
+    mapping = ColumnMapping.objects.get(name="equipoise")
+    login(client, getattr(org, persona))
+    urls = [reverse(name, args=args) for name, args in PAGES]
+    urls += [
+        reverse("results:batch", args=[batch.pk]),
+        reverse("results:batch-errors", args=[batch.pk]),
+        reverse("results:mapping", args=[mapping.pk]),
+    ]
+    for url in urls:
+        assert client.get(url).status_code == 404, url
+    upload = SimpleUploadedFile("r.csv", csv_bytes([equipoise_row("L2")]), content_type="text/csv")
+    assert client.post(reverse("results:batch-new"), {"file": upload, "mapping": "equipoise", "mode": "all_or_nothing"}).status_code == 404
+    assert ResultLine.objects.count() == 1 and ImportBatch.objects.count() == 1
+
+
+def test_anonymous_users_are_sent_to_login(client, db):
+    response = client.get(reverse("results:batches"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_upload_a_broken_file_shows_the_error_table(client, org, catalog):
+    login(client, org.admin)
+    content = csv_bytes([equipoise_row("L1"), equipoise_row("L2", amount="=1+2"), equipoise_row("L3", date="2027-02-30")])
+    upload = SimpleUploadedFile("broken.csv", content, content_type="text/csv")
+    response = client.post(reverse("results:batch-new"), {"file": upload, "mapping": "equipoise", "mode": "all_or_nothing"}, follow=True)
+    assert response.status_code == 200
+    batch = ImportBatch.objects.get()
+    assert response.redirect_chain == [(reverse("results:batch", args=[batch.pk]), 302)]
+    html = response.content.decode()
+    assert "was rejected: nothing was imported" in html
+    assert "Download the error report (CSV)" in html
+    assert "&#x27;=1+2&#x27; is not an amount" in html
+    assert "&#x27;2027-02-30&#x27; is not a date that exists." in html
+    assert (batch.file_name, batch.created_by, batch.status) == ("broken.csv", org.admin, "rejected")
+    assert nothing_imported()
+    report = client.get(reverse("results:batch-errors", args=[batch.pk]))
+    assert report["Content-Type"] == "text/csv; charset=utf-8"
+    assert report["Content-Disposition"] == f'attachment; filename="import-{batch.pk}-errors.csv"'
+    text = b"".join(report.streaming_content).decode("utf-8")
+    assert text.splitlines() == [
+        "\ufeffrow,column,value,reason",
+        "3,amount,'=1+2,'=1+2' is not an amount: write digits such as 1234.50 ('.' as decimal separator and no thousands separator).",
+        "4,date,2027-02-30,'2027-02-30' is not a date that exists.",
+    ]
+
+
+def test_upload_in_quarantine_mode_then_the_same_file_again(client, org, catalog):
+    login(client, org.executive)
+    content = csv_bytes([equipoise_row("L1"), equipoise_row("L2", amount="x")])
+    data = {"mapping": "equipoise", "mode": "quarantine", "source": "weekly"}
+    response = client.post(reverse("results:batch-new"), {**data, "file": SimpleUploadedFile("w.csv", content)}, follow=True)
+    assert "1 line created, 0 corrected, 0 unchanged, 0 rows skipped, 1 row quarantined." in response.content.decode()
+    assert list(ResultLine.objects.values_list("source", "external_id")) == [("weekly", "L1")]
+    again = client.post(reverse("results:batch-new"), {**data, "file": SimpleUploadedFile("w.csv", content)}, follow=True)
+    assert "imported before with this mapping; nothing was imported" in again.content.decode()
+    assert list(ImportBatch.objects.values_list("status", flat=True)) == ["duplicate", "committed"]
+
+
+def test_upload_form_errors_stay_on_the_page(client, org, catalog):
+    login(client, org.admin)
+    response = client.post(reverse("results:batch-new"), {"mapping": "equipoise", "mode": "all_or_nothing"})
+    assert response.status_code == 200
+    assert "This field is required." in response.content.decode()
+    assert not ImportBatch.objects.exists()
+
+
+def test_batch_list_is_paginated_with_a_fixed_number_of_queries(client, org, catalog, django_assert_max_num_queries):
+    for index in range(30):
+        ImportBatch.objects.create(channel="file", source="file", file_name=f"f{index}.csv", status="committed", created_by=org.admin)
+    login(client, org.admin)
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("results:batches"))
+    html = response.content.decode()
+    assert "Page 1 of 2" in html and "f29.csv" in html and "f4.csv" not in html
+    assert "f4.csv" in client.get(reverse("results:batches"), {"page": 2}).content.decode()
+
+
+def test_batch_detail_paginates_issues(client, org, catalog, tmp_path):
+    rows = [equipoise_row(f"L{index}", amount="x") for index in range(60)]
+    batch = results_import_file(actor=None, path_or_file=write(tmp_path, "r.csv", csv_bytes(rows)), mapping_name="equipoise")
+    login(client, org.admin)
+    first = client.get(reverse("results:batch", args=[batch.pk])).content.decode()
+    assert "Page 1 of 2" in first and "60 listed" in first
+    assert "Problems 51–60 of 60" in client.get(reverse("results:batch", args=[batch.pk]), {"page": 2}).content.decode()
+
+
+def mapping_post(**changes):
+    data = {
+        "name": "billing",
+        "description": "Billing export",
+        "column_external_id": "Invoice + Line",
+        "column_date": "Date",
+        "column_amount": "Net",
+        "column_customer_code": "Customer",
+        "column_product_line": "Family",
+        "column_seller": "Rep",
+        "defaults_kind": "",
+        "default_kind": "invoice",
+        "date_format": "%d.%m.%Y",
+        "decimal_separator": ",",
+        "thousands_separator": ".",
+        "delimiter": "auto",
+        "seller_separator": ";",
+        "seller_match": "name",
+        "seller_fallback_to_owner": "on",
+        "unknown_customers": "reject",
+        "unknown_products": "reject",
+        "unknown_sellers": "reject",
+        "filters": "Status = Booked | Paid",
+        "non_product_codes": "FREIGHT\nFEE",
+        "motion_map": "Neu = new",
+    }
+    data.update(changes)
+    return data
+
+
+def test_create_and_edit_a_mapping_then_import_with_it(client, org, catalog, tmp_path):
+    login(client, org.admin)
+    response = client.post(reverse("results:mapping-new"), mapping_post())
+    assert response.status_code == 302
+    mapping = ColumnMapping.objects.get(name="billing")
+    assert mapping.config["columns"]["external_id"] == ["Invoice", "Line"]
+    assert mapping.config["filters"] == [{"column": "Status", "in": ["Booked", "Paid"]}]
+    assert mapping.config["value_maps"] == {"motion": {"Neu": "new"}}
+    assert (mapping.created_by, mapping.is_preset) == (org.admin, False)
+    edit = client.get(reverse("results:mapping", args=[mapping.pk])).content.decode()
+    assert 'value="Invoice + Line"' in edit
+    client.post(reverse("results:mapping", args=[mapping.pk]), mapping_post(description="Changed"))
+    mapping.refresh_from_db()
+    assert mapping.description == "Changed"
+    content = (
+        "Invoice;Line;Date;Net;Customer;Family;Rep;Status\n"
+        "R1;1;31.01.2027;1.000,50;ACME;CONN;Sam Seller;Paid\n"
+        "R1;2;31.01.2027;9,99;ACME;FEE;Sam Seller;Paid\n"
+    )
+    batch = results_import_file(actor=org.admin, path_or_file=write(tmp_path, "billing.csv", content.encode()), mapping_name="billing")
+    assert (batch.status, batch.lines_created, batch.skipped_reasons) == ("committed", 1, {"non-product line": 1})
+    line = ResultLine.objects.get()
+    assert (line.external_id, line.kind, line.line_amount_minor) == ("R1:1", "invoice", 100_050)
+
+
+def test_a_mapping_form_with_a_bad_config_shows_the_error_on_its_field(client, org, catalog):
+    login(client, org.admin)
+    response = client.post(reverse("results:mapping-new"), mapping_post(column_amount="", motion_map="just text"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Line 1 of the motion values is “just text”" in html
+    assert not ColumnMapping.objects.filter(name="billing").exists()
+    response = client.post(reverse("results:mapping-new"), mapping_post(column_amount=""))
+    assert "The mapping needs an amount column" in response.content.decode()
+    response = client.post(reverse("results:mapping-new"), mapping_post(name="equipoise"))
+    assert "is the name of a built-in mapping" in response.content.decode()
+
+
+def test_presets_are_shown_read_only_and_can_be_copied(client, org, db):
+    login(client, org.admin)
+    client.get(reverse("results:mappings"))
+    preset = ColumnMapping.objects.get(name="crm-opportunities")
+    page = client.get(reverse("results:mapping", args=[preset.pk])).content.decode()
+    assert "read-only" in page and "GTXPro" in page
+    before = preset.config
+    response = client.post(reverse("results:mapping", args=[preset.pk]), mapping_post(name="crm-opportunities"))
+    assert response.status_code == 200
+    preset.refresh_from_db()
+    assert preset.config == before
+    copy = client.get(reverse("results:mapping-new"), {"from": preset.pk}).content.decode()
+    assert 'value="crm-opportunities-copy"' in copy and "GTXPro = GTX Pro" in copy
