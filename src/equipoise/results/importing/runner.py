@@ -101,11 +101,12 @@ class BatchRun:
     def run(self, rows: Iterable[RowOutcome], *, started: float) -> ImportBatch:
         """Validate every row, ingest the valid ones, and record the batch (call inside ``transaction.atomic``)."""
         batch = self.batch
-        ingestor = Ingestor(batch=batch)
+        ingestor = Ingestor(batch=batch, defer_rollups=True)
         fatal: ApplicationError | None = None
         try:
             with transaction.atomic():
                 self._stream(iter(rows), ingestor)
+                ingestor.flush()  # rollups inside the savepoint: a rejected batch rolls them back too
                 if self.tally.rows_rejected and not self.quarantine:
                     raise _RollBack
         except _RollBack:
