@@ -259,19 +259,22 @@ class Ingestor:
     def _expand(self, seller_deltas: dict[tuple[Any, ...], list[int]]) -> dict[RollupKey, list[int]]:
         """Seller-day deltas to rollup keys (see :class:`~equipoise.results.models.Rollup`)."""
         expanded: dict[RollupKey, list[int]] = defaultdict(lambda: [0, 0])
-        ancestors = self._ancestors
         months: dict[date, date] = {}
+        nodes_of: dict[int, tuple[int, ...]] = {}  # managers above a seller, then the company
         touched_sellers, touched_months = self.counts.touched_sellers, self.counts.touched_months
         for (seller_id, measure, day, region_id, line_id, application_id, motion, currency), (amount, count) in seller_deltas.items():
             month = months.get(day)
             if month is None:
                 month = months[day] = day.replace(day=1)
                 touched_months.add(month)
-            touched_sellers.add(seller_id)
+            nodes = nodes_of.get(seller_id)
+            if nodes is None:
+                nodes = nodes_of[seller_id] = (*self._ancestors.get(seller_id, ()), COMPANY_NODE)
+                touched_sellers.add(seller_id)
             cell = expanded[(seller_id, MONTH, measure, month, 0, 0, 0, motion, currency)]
             cell[0] += amount
             cell[1] += count
-            for node in (*ancestors.get(seller_id, ()), COMPANY_NODE):
+            for node in nodes:
                 cell = expanded[(node, MONTH, measure, month, region_id, line_id, application_id, motion, currency)]
                 cell[0] += amount
                 cell[1] += count
@@ -284,7 +287,9 @@ class Ingestor:
         """Add the deltas to the rollups. Keys are written in sorted order so that two imports
         running at once lock rows in the same order (no deadlock) and, because each update adds
         to the stored value under the row lock, neither loses the other's update."""
-        rows = [(*key, amount, count) for key, (amount, count) in sorted(deltas.items()) if amount or count]
+        rows = [(*key, amount, count) for key, (amount, count) in deltas.items() if amount or count]
+        if self._vendor == "postgresql":
+            rows.sort()  # SQLite writers hold the whole database lock: no deadlock to avoid there
         if not rows:
             return
         table = Rollup._meta.db_table
