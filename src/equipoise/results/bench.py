@@ -94,7 +94,13 @@ def build_company(*, sellers: int, customers: int, seed: int) -> None:
     )
     Person.objects.bulk_create(
         [
-            Person(full_name=f"Seller {s}", email=f"seller{s}@bench.example", role=Role.SELLER, carries_quota=True, manager=managers[s // TEAM_SIZE])
+            Person(
+                full_name=f"Seller {s}",
+                email=f"seller{s}@bench.example",
+                role=Role.SELLER,
+                carries_quota=True,
+                manager=managers[s // TEAM_SIZE],
+            )
             for s in range(sellers)
         ],
         batch_size=2_000,
@@ -113,7 +119,9 @@ def write_results_file(path: Path, *, lines: int, sellers: int, customers: int, 
     days = [(FIRST_DAY + timedelta(days=offset)).isoformat() for offset in range(HISTORY_DAYS)]
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["external_id", "date", "amount", "customer_code", "product_line", "product_application", "sellers", "shares", "kind", "motion"])
+        writer.writerow(
+            ["external_id", "date", "amount", "customer_code", "product_line", "product_application", "sellers", "shares", "kind", "motion"]
+        )
         for n in range(lines):
             application = rng.choice(applications)
             kind = rng.choice(KINDS)
@@ -126,7 +134,20 @@ def write_results_file(path: Path, *, lines: int, sellers: int, customers: int, 
             else:
                 seller_text, shares = f"seller{seller}@bench.example", ""
             motion = "renewal" if kind == "renewal" else rng.choice(MOTIONS)
-            writer.writerow([f"B{n}", rng.choice(days), amount, f"C{rng.randrange(customers)}", application[:3], application, seller_text, shares, kind, motion])
+            writer.writerow(
+                [
+                    f"B{n}",
+                    rng.choice(days),
+                    amount,
+                    f"C{rng.randrange(customers)}",
+                    application[:3],
+                    application,
+                    seller_text,
+                    shares,
+                    kind,
+                    motion,
+                ]
+            )
 
 
 # -- phase 2: the import -------------------------------------------------------------------------------
@@ -183,7 +204,7 @@ def timed_pandas(path: Path) -> dict[str, Any]:
     frame = frame.assign(cents=cents, month=frame["date"].str.slice(0, 7))
     totals = frame.groupby(["sellers", "month", "motion"], sort=False)["cents"].sum()
     seconds = time.perf_counter() - started
-    return {"pandas_seconds": round(seconds, 3), "pandas_groups": int(len(totals))}
+    return {"pandas_seconds": round(seconds, 3), "pandas_groups": len(totals)}
 
 
 # -- orchestration -----------------------------------------------------------------------------------------
