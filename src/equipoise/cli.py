@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import sys
 
+HYPHENATED_COMMANDS = {"rebuild-rollups": "rebuild_rollups"}
+
 
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv if argv is None else argv)
@@ -17,6 +19,9 @@ def main(argv: list[str] | None = None) -> None:
     # configuration; they may invent a secret key kept in the data directory.
     if len(argv) > 1 and argv[1] in ("demo", "bench"):
         os.environ.setdefault("EQUIPOISE_DEMO", "true")
+    # Product commands are spelt with hyphens; Django's command modules cannot be.
+    if len(argv) > 1 and argv[1] in HYPHENATED_COMMANDS:
+        argv[1] = HYPHENATED_COMMANDS[argv[1]]
     from django.core.management import execute_from_command_line
 
     from equipoise.core.errors import ApplicationError
