@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import login
 from django.contrib.auth import get_user_model
 
 from equipoise.core.access import Role
 from equipoise.org.models import Company, Region
 from equipoise.org.services import person_create
 from equipoise.planning.services import bucket_add, plan_create
-from tests.e2e.conftest import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -38,9 +38,7 @@ def test_executive_edits_a_month_and_the_year_subtotal_changes(live_server: Any,
     field.press("Enter")
 
     # Then the cell, the FY2027 subtotal and the plan total follow, and the plan no longer reconciles
-    page.wait_for_function(
-        "el => el.textContent.trim() === '630,000.00'", arg=year_total.element_handle(), timeout=10_000
-    )
+    page.wait_for_function("el => el.textContent.trim() === '630,000.00'", arg=year_total.element_handle(), timeout=10_000)
     assert page.locator(f"#cell-{bucket.pk}-2027-03").inner_text().strip() == "80,000.00"
     assert page.locator(f"#row-year-{bucket.pk}-1").inner_text().strip() == "600,000.00"
     assert page.locator("#foot-total").inner_text().strip() == "1,230,000.00"

@@ -92,7 +92,7 @@ class LocalSwagger(Swagger):
 api = NinjaAPI(
     title="Equipoise API",
     version="1",
-    description="Plans, buckets, quotas and commits. Authenticate with `Authorization: Bearer <token>` "
+    description="Plans, buckets, quotas, commits, results and tracking. Authenticate with `Authorization: Bearer <token>` "
     "(create one with `equipoise token create --user NAME`). Amounts are integer minor units (`*_minor`) "
     "with their `currency`, and exact decimal strings; months are `YYYY-MM`.",
     auth=[BearerToken(), SessionAuth()],
@@ -147,3 +147,4 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
 api.add_router("", planning_router)
 api.add_router("", quotas_router)
 api.add_router("/results", "equipoise.results.api.router")
+api.add_router("", "equipoise.tracking.api.router")

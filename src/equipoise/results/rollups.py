@@ -57,7 +57,7 @@ def stored_rollups() -> dict[RollupKey, tuple[int, int]]:
     stored: dict[RollupKey, tuple[int, int]] = {}
     for row in Rollup.objects.values_list(*fields, "amount_minor", "line_count").iterator(chunk_size=20_000):
         if row[9] or row[10]:
-            stored[row[:9]] = (row[9], row[10])  # type: ignore[assignment]
+            stored[row[:9]] = (row[9], row[10])
     return stored
 
 

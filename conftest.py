@@ -1,4 +1,6 @@
-"""Browser tests: Playwright driving Debian's Chromium against Django's live server.
+"""Fixtures every test directory shares: the browser for Playwright tests.
+
+Browser tests: Playwright driving Debian's Chromium against Django's live server.
 
 Where Chromium is absent the tests skip and say how to install it; in CI
 (EQUIPOISE_REQUIRE_BROWSER=true) a missing browser fails the run instead.

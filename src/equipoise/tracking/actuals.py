@@ -1,0 +1,278 @@
+"""Actual results for a tracking table, read at O(cells shown).
+
+Where the figures come from (see :class:`~equipoise.results.models.Rollup`):
+
+- the company, whole months or days: the company rollups (node 0), by every dimension;
+- a team (manager), whole months: the manager's rollups for everyone below them (dimension
+  columns set), plus the manager's own credits;
+- a seller, whole months by motion: the seller's monthly rollup (dimension columns 0);
+- everything else — a seller by region or product, a team's days and weeks, anything by customer
+  or for one customer — from the result lines, always bounded by an index: (seller, day) for a
+  scope's sellers, or (customer, day) for one customer, with the date range on the second column.
+
+No read touches a line outside the scope and the date range. Each function issues a fixed number
+of queries, whatever the number of lines; the rows they return are bounded by the cells shown.
+Access is the caller's business: these functions read exactly the scope they are given.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Abs, TruncMonth
+
+from equipoise.core.periods import month_start
+from equipoise.org.models import Person
+from equipoise.results.models import COMPANY_NODE, Grain, ResultLine, Rollup
+
+MONTH_BASE = str(Grain.MONTH.value)
+DAY_BASE = str(Grain.DAY.value)
+COMPANY, TEAM, SELLER = "company", "team", "seller"
+# Row codes of the org tree's grouping expression beside person ids (which are positive).
+OWN_CODE, OTHER_CODE = 0, -1
+OWN_KEY, OTHER_KEY = "own", "other"
+
+DIMENSION_FIELDS = {"region": "region_id", "product_line": "product_line_id", "product_application": "product_application_id"}
+
+Cells = dict[tuple[date, Any], int]
+
+
+@dataclass(frozen=True, slots=True)
+class ActualRequest:
+    """A resolved scope and range. ``base`` is the period the figures are summed by: whole months
+    (``"M"``) or days (``"D"``); a month base needs a range of whole months."""
+
+    kind: str
+    person_id: int | None
+    person_path: str
+    measure: str
+    currency: str
+    start: date
+    end: date
+    base: str
+    region_ids: tuple[int, ...] | None = None
+    product_line: int | None = None
+    product_application: int | None = None
+    motion: str | None = None
+    customer: int | None = None
+
+    @property
+    def has_dimension_filter(self) -> bool:
+        """Filters that a seller's rollup (by motion only) cannot apply."""
+        return self.region_ids is not None or self.product_line is not None or self.product_application is not None
+
+
+@dataclass(frozen=True, slots=True)
+class OrgRow:
+    """A row of the org tree: a person's whole subtree, or one person's own credits only."""
+
+    key: str
+    person_id: int
+    path: str
+    subtree: bool
+
+
+# --- query building ------------------------------------------------------------------------------
+
+
+def _dimension_q(request: ActualRequest, *, with_dimensions: bool = True) -> Q:
+    condition = Q()
+    if with_dimensions:
+        if request.region_ids is not None:
+            condition &= Q(region_id__in=request.region_ids)
+        if request.product_line is not None:
+            condition &= Q(product_line_id=request.product_line)
+        if request.product_application is not None:
+            condition &= Q(product_application_id=request.product_application)
+    if request.motion is not None:
+        condition &= Q(motion=request.motion)
+    return condition
+
+
+def _rollups(request: ActualRequest, grain: str) -> QuerySet[Rollup]:
+    first, last = (month_start(request.start), month_start(request.end)) if grain == MONTH_BASE else (request.start, request.end)
+    return Rollup.objects.filter(grain=grain, measure=request.measure, currency=request.currency, period__gte=first, period__lte=last)
+
+
+def _scope_sellers(request: ActualRequest) -> Q:
+    """The scope's sellers as a condition on lines' leading index column. For the company it still
+    names every person: that lets the (seller, day) index bound the read to the date range."""
+    if request.kind == SELLER:
+        return Q(seller_id=request.person_id)
+    if request.kind == TEAM:
+        return Q(seller_id__in=Person.objects.filter(path__startswith=request.person_path).values("id"))
+    return Q(seller_id__in=Person.objects.values("id"))
+
+
+def _lines(request: ActualRequest, *, sellers: Sequence[int] | None = None) -> QuerySet[ResultLine]:
+    lines = ResultLine.objects.filter(
+        measure=request.measure, currency=request.currency, occurred_on__gte=request.start, occurred_on__lte=request.end
+    )
+    if request.customer is not None:
+        lines = lines.filter(customer_id=request.customer)
+    if sellers is not None:
+        lines = lines.filter(seller_id__in=list(sellers))
+    elif request.customer is None or request.kind != COMPANY:
+        # One customer's lines in the company come by the (customer, day) index alone.
+        lines = lines.filter(_scope_sellers(request))
+    return lines.filter(_dimension_q(request))
+
+
+def _line_period(request: ActualRequest) -> Any:
+    return TruncMonth("occurred_on") if request.base == MONTH_BASE else F("occurred_on")
+
+
+def _grouped(queryset: QuerySet[Any], period: Any, fields: Sequence[str | tuple[str, Any]]) -> list[tuple[Any, ...]]:
+    """(period, *fields, amount) rows of ``queryset`` summed in the database."""
+    names = ["bucket_period"]
+    expressions: dict[str, Any] = {"bucket_period": period}
+    for item in fields:
+        if isinstance(item, tuple):
+            name, expression = item
+            expressions[name] = expression
+            names.append(name)
+        else:
+            names.append(item)
+    rows = queryset.annotate(**expressions).values(*names).annotate(amount=Sum("amount_minor")).order_by().values_list(*names, "amount")
+    return [tuple(row) for row in rows]
+
+
+def _add(cells: Cells, key: tuple[date, Any], amount: int | None) -> None:
+    if amount:
+        cells[key] = cells.get(key, 0) + amount
+
+
+# --- reads ---------------------------------------------------------------------------------------
+
+
+def _dimension_sources(request: ActualRequest, field: str | None) -> list[tuple[QuerySet[Any], Any]]:
+    """The reads that together give the scope's figures by period, motion and (optionally) ``field``."""
+    needs_dimensions = field is not None or request.has_dimension_filter
+    if request.customer is not None:
+        return [(_lines(request), _line_period(request))]
+    if request.kind == COMPANY:
+        return [(_rollups(request, request.base).filter(_dimension_q(request), node_id=COMPANY_NODE), F("period"))]
+    if request.kind == TEAM:
+        if request.base == DAY_BASE:
+            return [(_lines(request), _line_period(request))]
+        assert request.person_id is not None
+        if not needs_dimensions:
+            # The manager's node: everyone below (dimension columns set) and their own credits (columns 0).
+            return [(_rollups(request, MONTH_BASE).filter(_dimension_q(request), node_id=request.person_id), F("period"))]
+        below = _rollups(request, MONTH_BASE).filter(_dimension_q(request), node_id=request.person_id, region_id__gt=0)
+        return [(below, F("period")), (_lines(request, sellers=[request.person_id]), _line_period(request))]
+    if request.base == MONTH_BASE and not needs_dimensions:
+        assert request.person_id is not None
+        own = _rollups(request, MONTH_BASE).filter(_dimension_q(request), node_id=request.person_id, region_id=0)
+        return [(own, F("period"))]
+    return [(_lines(request), _line_period(request))]
+
+
+def by_dimension(request: ActualRequest, dimension: str | None, *, region_top: Mapping[int, int]) -> tuple[Cells, Cells]:
+    """Totals by (period, motion), and rows by (period, value of ``dimension``), from the same reads.
+
+    ``dimension``: None (totals only), ``motion``, ``region`` (grouped to top-level regions through
+    ``region_top``), ``product_line`` or ``product_application`` (0: none)."""
+    field = DIMENSION_FIELDS.get(dimension or "")
+    totals: Cells = {}
+    rows: Cells = {}
+    for queryset, period in _dimension_sources(request, field):
+        for row in _grouped(queryset, period, ["motion", field] if field else ["motion"]):
+            bucket_period, motion, amount = row[0], row[1], row[-1]
+            _add(totals, (bucket_period, motion), amount)
+            if dimension == "motion":
+                _add(rows, (bucket_period, motion), amount)
+            elif field is not None:
+                value = row[2] or 0
+                if dimension == "region":
+                    value = region_top.get(value, value)
+                _add(rows, (bucket_period, value), amount)
+    return totals, rows
+
+
+def by_org(request: ActualRequest, org_rows: Sequence[OrgRow]) -> Cells:
+    """Figures by (period, org row key). Lines outside every row are under ``OTHER_KEY``."""
+    cells: Cells = {}
+    if request.customer is not None or request.base == DAY_BASE:
+        whens = [When(seller_id=row.person_id, then=Value(_code(row))) for row in org_rows if not row.subtree]
+        whens += [When(seller__path__startswith=row.path, then=Value(_code(row))) for row in org_rows if row.subtree]
+        code_to_key = {_code(row): row.key for row in org_rows} | {OTHER_CODE: OTHER_KEY}
+        grouping = Case(*whens, default=Value(OTHER_CODE), output_field=IntegerField()) if whens else Value(OTHER_CODE)
+        for bucket_period, code, amount in _grouped(_lines(request), _line_period(request), [("org_row", grouping)]):
+            _add(cells, (bucket_period, code_to_key[code]), amount)
+        return cells
+    node_to_key = {row.person_id: row.key for row in org_rows}
+    managers = [row.person_id for row in org_rows if row.subtree]
+    people = [row.person_id for row in org_rows]
+    below = Q(node_id__in=managers, region_id__gt=0) & _dimension_q(request)
+    if request.has_dimension_filter:
+        sources: list[tuple[QuerySet[Any], Any, str]] = [
+            (_rollups(request, MONTH_BASE).filter(below), F("period"), "node_id"),
+            (_lines(request, sellers=people), _line_period(request), "seller_id"),
+        ]
+    else:
+        own = Q(node_id__in=people, region_id=0) & _dimension_q(request)
+        sources = [(_rollups(request, MONTH_BASE).filter(below | own), F("period"), "node_id")]
+    for queryset, period, field in sources:
+        for bucket_period, node, amount in _grouped(queryset, period, [field]):
+            _add(cells, (bucket_period, node_to_key.get(node, OTHER_KEY)), amount)
+    return cells
+
+
+def _code(row: OrgRow) -> int:
+    return OWN_CODE if row.key == OWN_KEY else row.person_id
+
+
+def by_customer(request: ActualRequest, *, limit: int, always: Iterable[int] = ()) -> tuple[Cells, list[int]]:
+    """Figures by (period, customer id) for the ``limit`` customers with the largest absolute
+    actual in the range (and those in ``always``: named in the plan), biggest first."""
+    lines = _lines(request)
+    ranked = (
+        lines.values("customer_id")
+        .annotate(total=Sum("amount_minor"))
+        .annotate(size=Abs(Sum("amount_minor")))
+        .order_by("-size", "customer_id")
+        .values_list("customer_id", flat=True)[:limit]
+    )
+    order = list(ranked)
+    wanted = set(order) | set(always)
+    cells: Cells = {}
+    if wanted:
+        for bucket_period, customer_id, amount in _grouped(
+            lines.filter(customer_id__in=sorted(wanted)), _line_period(request), ["customer_id"]
+        ):
+            _add(cells, (bucket_period, customer_id), amount)
+    order += sorted(set(always) - set(order))
+    return cells, order
+
+
+def other_currencies(request: ActualRequest) -> list[str]:
+    """Currencies of the scope's results in the range other than the one compared with the plan."""
+    node = COMPANY_NODE if request.kind == COMPANY or request.person_id is None else request.person_id
+    found = (
+        Rollup.objects.filter(
+            grain=MONTH_BASE,
+            node_id=node,
+            measure=request.measure,
+            period__gte=month_start(request.start),
+            period__lte=month_start(request.end),
+        )
+        .exclude(currency=request.currency)
+        .values_list("currency", flat=True)
+        .distinct()
+        .order_by("currency")
+    )
+    return list(found[:5])
+
+
+def by_period(cells: Mapping[tuple[date, Any], int]) -> dict[Any, dict[date, int]]:
+    """{key: {period: amount}} from {(period, key): amount}."""
+    result: dict[Any, dict[date, int]] = defaultdict(dict)
+    for (bucket_period, key), amount in cells.items():
+        result[key][bucket_period] = result[key].get(bucket_period, 0) + amount
+    return result

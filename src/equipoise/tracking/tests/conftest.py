@@ -1,0 +1,84 @@
+"""Tracking fixtures: the shared org and plan, quotas, and a small, hand-checkable set of results.
+
+Results (booked unless said otherwise), in EUR cents:
+
+| line | seller(s)        | customer | region | motion    | day        | amount  |
+|------|------------------|----------|--------|-----------|------------|---------|
+| B1   | Sam              | Acme     | North  | new       | 2027-01-15 | 100,000 |
+| B2   | Sara             | Acme     | North  | renewal   | 2027-01-20 |  50,000 |
+| B3   | Olga             | Globex   | South  | new       | 2027-02-03 |  70,000 |
+| B4   | Sam 60% Sara 40% | Globex   | North  | expansion | 2027-02-10 |  30,000 |
+| B5   | Maria (manager)  | Acme     | North  | new       | 2027-01-05 |   5,000 |
+| B6   | Olga             | Globex   | South  | new       | 2027-03-01 |  20,000 (no product application) |
+| B7   | Sam              | Acme     | North  | new       | 2026-12-31 |   1,000 (before the plan) |
+| I1   | Sam              | Acme     | North  | new       | 2027-01-31 |  80,000 invoiced |
+| U1   | Sam              | Acme     | North  | new       | 2027-01-10 |   9,999 USD |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pytest
+from django.db import transaction
+
+from equipoise.api.tests.conftest import bearer as bearer  # fixtures, used by name
+from equipoise.api.tests.conftest import call as call
+from equipoise.results.ingest import Ingestor
+from equipoise.results.tests.conftest import Catalog, line, make_batch
+from equipoise.results.tests.conftest import catalog as catalog  # a fixture, used by name
+
+AS_OF = date(2027, 3, 15)
+
+
+@dataclass
+class Data:
+    org: Any
+    catalog: Catalog
+    plan: Any
+    allocation: Any
+
+
+def ingest(org: Any, catalog: Catalog, *lines: Any, source: str = "test") -> None:
+    with transaction.atomic():
+        Ingestor(batch=make_batch(source)).ingest(list(lines))
+
+
+def standard_lines(org: Any, catalog: Catalog) -> list[Any]:
+    north, south = org.north.pk, org.south.pk
+    acme, globex = catalog.acme.pk, catalog.globex.pk
+    return [
+        line(org, catalog, "B1"),
+        line(org, catalog, "B2", occurred_on=date(2027, 1, 20), amount_minor=50_000, motion="renewal", credits=((org.sara.pk, 10_000),)),
+        line(
+            org, catalog, "B3", occurred_on=date(2027, 2, 3), amount_minor=70_000, customer_id=globex, region_id=south,
+            credits=((org.olga.pk, 10_000),),
+        ),
+        line(
+            org, catalog, "B4", occurred_on=date(2027, 2, 10), amount_minor=30_000, customer_id=globex, region_id=north,
+            motion="expansion", credits=((org.sam.pk, 6_000), (org.sara.pk, 4_000)),
+        ),
+        line(org, catalog, "B5", occurred_on=date(2027, 1, 5), amount_minor=5_000, credits=((org.maria.pk, 10_000),)),
+        line(
+            org, catalog, "B6", occurred_on=date(2027, 3, 1), amount_minor=20_000, customer_id=globex, region_id=south,
+            product_application_id=None, credits=((org.olga.pk, 10_000),),
+        ),
+        line(org, catalog, "B7", occurred_on=date(2026, 12, 31), amount_minor=1_000, customer_id=acme),
+        line(org, catalog, "I1", kind="invoice", occurred_on=date(2027, 1, 31), amount_minor=80_000),
+        line(org, catalog, "U1", occurred_on=date(2027, 1, 10), amount_minor=9_999, currency="USD"),
+    ]  # fmt: skip
+
+
+@pytest.fixture
+def allocation(org: Any, approved_plan: Any) -> Any:
+    from equipoise.quotas.services import quota_allocate
+
+    return quota_allocate(actor=org.executive, plan=approved_plan)
+
+
+@pytest.fixture
+def data(org: Any, catalog: Catalog, approved_plan: Any, allocation: Any) -> Data:
+    ingest(org, catalog, *standard_lines(org, catalog))
+    return Data(org=org, catalog=catalog, plan=approved_plan, allocation=allocation)

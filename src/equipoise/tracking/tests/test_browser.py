@@ -1,0 +1,71 @@
+"""The dissection flow in a browser: drill with HTMX, the URL follows, back and refresh work,
+charts draw. Playwright driving Debian's Chromium against Django's live server (as tests/e2e)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from conftest import login
+
+pytestmark = pytest.mark.browser
+Q1 = "from=2027-01-01&to=2027-03-31"
+
+
+def _sign_in(page: Any, live_server: Any, username: str) -> None:
+    login(page, live_server, username, "correct-horse-battery")
+
+
+def _shows(page: Any, title: str | re.Pattern[str]) -> None:
+    """Wait (as a user would) until the table heading says ``title``."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("#tracking-table-title")).to_have_text(title)
+
+
+def test_the_executive_drills_from_company_to_customer_and_back(page, live_server, data):
+    _sign_in(page, live_server, "executive")
+    page.goto(f"{live_server.url}/tracking/?{Q1}")
+    _shows(page, "Company by region, 1 Jan 2027 – 31 Mar 2027")
+    page.locator("#chart-cumulative .main-svg").first.wait_for()
+    page.locator("#chart-motion .main-svg").first.wait_for()
+
+    page.get_by_role("link", name=re.compile("^North")).click()
+    page.wait_for_url(re.compile(r"rows=org.*region="))
+    _shows(page, "Company by team / seller, 1 Jan 2027 – 31 Mar 2027")
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'tracking-table-title'")
+
+    page.get_by_role("link", name=re.compile("^Team North")).click()
+    page.wait_for_url(re.compile(r"scope=team%3A"))
+    page.get_by_role("link", name=re.compile("^Sam Seller")).click()
+    page.wait_for_url(re.compile(r"scope=seller%3A.*rows=customer"))
+    _shows(page, "Sam Seller by customer, 1 Jan 2027 – 31 Mar 2027")
+    sam_url = page.url
+
+    page.go_back()
+    page.wait_for_url(re.compile(r"scope=team%3A"))
+    _shows(page, re.compile(r"^\s*Team North \(Maria Manager\) by team / seller"))
+
+    page.go_forward()
+    page.wait_for_url(sam_url)
+    page.reload()
+    _shows(page, "Sam Seller by customer, 1 Jan 2027 – 31 Mar 2027")
+
+    page.get_by_role("link", name="Company", exact=True).click()
+    page.wait_for_url(re.compile(r"scope=company&rows=region"))
+    _shows(page, "Company by region, 1 Jan 2027 – 31 Mar 2027")
+
+
+def test_a_period_drills_into_weeks_and_the_form_changes_the_rows(page, live_server, data):
+    _sign_in(page, live_server, "manager")
+    page.goto(f"{live_server.url}/tracking/?{Q1}")
+
+    page.get_by_role("link", name=re.compile("^Jan 2027")).click()
+    page.wait_for_url(re.compile(r"grain=week"))
+    _shows(page, "Team North (Maria Manager) by team / seller, 1 Jan 2027 – 31 Jan 2027")
+    assert page.locator(".tracking-table thead th.period-col").count() == 5
+    page.get_by_label("Rows").select_option("motion")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url(re.compile(r"rows=motion"))
+    _shows(page, "Team North (Maria Manager) by motion, 1 Jan 2027 – 31 Jan 2027")
