@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 from equipoise.org.models import Customer, Motion, Person, ProductApplication, ProductLine, Region
 
@@ -257,6 +258,7 @@ class Contract(models.Model):
     currency = models.CharField(max_length=3)
     amount_minor = models.BigIntegerField(help_text="Per billing period.")
     renews = models.OneToOneField("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="renewed_by")
+    history = HistoricalRecords()
 
     class Meta:
         constraints = [

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from equipoise.results import views
+from equipoise.results import retention_views, views
 
 app_name = "results"
 urlpatterns = [
@@ -11,4 +11,5 @@ urlpatterns = [
     path("mappings/", views.mapping_list, name="mappings"),
     path("mappings/new/", views.mapping_new, name="mapping-new"),
     path("mappings/<int:mapping_id>/", views.mapping_edit, name="mapping"),
+    path("retention/", retention_views.retention_page, name="retention"),
 ]

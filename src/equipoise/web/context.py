@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 
+from equipoise.core.access import Role
 from equipoise.org.selectors import person_for_user, user_role, user_sees_company
 
 
@@ -33,4 +34,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_person": person_for_user(user),
         "nav_role": role.label if role else "",
         "nav_sees_company": sees_company,
+        "nav_can_import": role in (Role.EXECUTIVE, Role.ADMIN),
     }

@@ -1,0 +1,468 @@
+"""Retention for a scope and period, read on behalf of an acting user (the maths: :mod:`.retention`).
+
+Scopes: ``company``; ``team:<person id>`` (everything sold by that person's subtree);
+``seller:<person id>`` (that person's own contracts or credits); ``region:<region id>`` (customers
+whose home region is that region or one of its countries). A scope is always inside what the user
+may see (:func:`equipoise.org.selectors.visible_people`): the company is for company-wide roles; a
+person outside the user's scope is NotFound, as if they did not exist; a region is narrowed to the
+user's own people (a manager's subtree, a seller's own customers).
+
+With contracts (the company has at least one), retention reads only contracts overlapping the
+range from the first baseline to the last end (indexed by ``customer, starts_on`` and
+``ends_on``), in the company's reporting currency. Without contracts, it reads result lines of
+that range widened by the lapse window, aggregated per customer, seller and month in the database.
+A report costs a fixed number of queries, whatever the number of customers.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from equipoise.core.access import COMPANY_WIDE_ROLES, Role
+from equipoise.core.errors import AccessDenied, ApplicationError, NotFound
+from equipoise.core.periods import add_months, month_start, parse_month
+from equipoise.org.models import Customer, Person, ProductLine, Region
+from equipoise.org.selectors import company_get, managers_visible, person_for_user, sellers_visible, user_role
+from equipoise.planning.selectors import approved_plan
+from equipoise.results import retention
+from equipoise.results.models import Contract, Measure, ResultKind, ResultLine
+from equipoise.results.retention import (
+    Basis,
+    ContractTerm,
+    CustomerBalance,
+    MonthActivity,
+    ObjectiveCheck,
+    RetentionFigures,
+    RetentionGrain,
+    RetentionPeriod,
+)
+
+# How many periods the trend shows, the chosen one last.
+TREND_PERIODS = {RetentionGrain.MONTH: 12, RetentionGrain.QUARTER: 8, RetentionGrain.YEAR: 4}
+SCOPE_SELLER_OPTIONS_LIMIT = 300
+NO_SELLER_KEY = "none"
+OTHER_KEY = "other"
+PURCHASE_KINDS = (ResultKind.BOOKING, ResultKind.RENEWAL, ResultKind.INVOICE)
+
+
+@dataclass(frozen=True)
+class RetentionScope:
+    """Whose retention. ``within_*`` narrow a region to the viewer's own people."""
+
+    kind: str
+    text: str
+    label: str
+    person: Person | None = None
+    region_ids: tuple[int, ...] = ()
+    within_path: str | None = None
+    within_seller_id: int | None = None
+
+    def condition(self, *, seller_ids: Sequence[int] | None = None) -> Q:
+        """The filter on contracts or result lines (both have ``seller`` and ``customer``).
+
+        ``seller_ids``: the subtree's people, given as ids so that result lines are read through
+        their ``(seller, occurred_on)`` index rather than a join on the people's paths."""
+        condition = Q()
+        subtree = self.subtree_path
+        if subtree is not None:
+            condition &= Q(seller_id__in=seller_ids) if seller_ids is not None else Q(seller__path__startswith=subtree)
+        if self.kind == "seller" and self.person is not None:
+            condition &= Q(seller_id=self.person.pk)
+        if self.kind == "region":
+            condition &= Q(customer__home_region_id__in=self.region_ids)
+        if self.within_seller_id is not None:
+            condition &= Q(seller_id=self.within_seller_id)
+        return condition
+
+    @property
+    def subtree_path(self) -> str | None:
+        """The path prefix of the people whose figures count, when the scope is a subtree."""
+        if self.kind == "team" and self.person is not None:
+            return self.person.path
+        return self.within_path
+
+
+def _viewer(user: Any) -> tuple[Role, Person | None]:
+    role = user_role(user)
+    if role is None:
+        raise AccessDenied("Your login is not linked to anyone in the sales organisation: ask sales ops to link it.")
+    return role, person_for_user(user)
+
+
+def home_scope(user: Any) -> RetentionScope:
+    """The widest scope the user has: the company, their team, or their own customers."""
+    role, person = _viewer(user)
+    if role in COMPANY_WIDE_ROLES:
+        return RetentionScope(kind="company", text="company", label="Company")
+    assert person is not None  # a role other than company-wide comes from a person record
+    if role == Role.MANAGER:
+        return _person_scope("team", person)
+    return _person_scope("seller", person)
+
+
+def _person_scope(kind: str, person: Person) -> RetentionScope:
+    if kind == "team":
+        return RetentionScope(kind="team", text=f"team:{person.pk}", label=f"Team {person.label}", person=person)
+    return RetentionScope(kind="seller", text=f"seller:{person.pk}", label=person.full_name, person=person)
+
+
+def _record_id(raw: str, what: str) -> int:
+    if not raw.isdigit() or not 0 < int(raw) < 2**63:
+        raise NotFound(what, field="scope")
+    return int(raw)
+
+
+def access_retention_scope(user: Any, text: str) -> RetentionScope:
+    """``company``, ``team:<id>``, ``seller:<id>`` or ``region:<id>``; empty: the user's own scope."""
+    text = (text or "").strip()
+    role, person = _viewer(user)
+    if not text:
+        return home_scope(user)
+    kind, _, raw_id = text.partition(":")
+    sees_company = role in COMPANY_WIDE_ROLES
+    if kind == "company" and not raw_id:
+        if not sees_company:
+            raise NotFound("That scope", field="scope")
+        return home_scope(user)
+    if kind in ("team", "seller"):
+        people = Person.objects.all()
+        if not sees_company:
+            assert person is not None
+            people = people.filter(path__startswith=person.path) if role == Role.MANAGER else people.filter(pk=person.pk)
+        found = people.filter(pk=_record_id(raw_id, "That person")).first()
+        if found is None:
+            raise NotFound("That person", field="scope")
+        return _person_scope(kind, found)
+    if kind == "region":
+        region_id = _record_id(raw_id, "That region")
+        regions = list(Region.objects.filter(Q(pk=region_id) | Q(parent_id=region_id)).values_list("id", "name"))
+        name = next((name for pk, name in regions if pk == region_id), None)
+        if name is None:
+            raise NotFound("That region", field="scope")
+        ids = tuple(sorted(pk for pk, _ in regions))
+        if sees_company:
+            return RetentionScope(kind="region", text=f"region:{region_id}", label=f"Region {name}", region_ids=ids)
+        assert person is not None
+        if role == Role.MANAGER:
+            label = f"Region {name}, team {person.label}"
+            return RetentionScope("region", f"region:{region_id}", label, region_ids=ids, within_path=person.path, person=person)
+        return RetentionScope("region", f"region:{region_id}", f"Region {name}, your customers", region_ids=ids, within_seller_id=person.pk)
+    raise ApplicationError(
+        f"{text!r} is not a scope: use company, team:<person id>, seller:<person id> or region:<region id>.", field="scope"
+    )
+
+
+def scope_options(user: Any, current: RetentionScope | None = None) -> list[tuple[str, str]]:
+    """The picker's scopes: the company, teams and sellers in the user's scope, and regions."""
+    role, person = _viewer(user)
+    options: list[tuple[str, str]] = []
+    if role in COMPANY_WIDE_ROLES:
+        options.append(("company", "Company"))
+    teams = list(managers_visible(user))
+    root_depth = min((team.depth for team in teams), default=0)
+    options += [(f"team:{team.pk}", "\u2003" * (team.depth - root_depth) + f"Team {team.label}") for team in teams]
+    sellers = list(sellers_visible(user)[: SCOPE_SELLER_OPTIONS_LIMIT + 1])
+    if role == Role.SELLER and person is not None and person not in sellers:
+        sellers.append(person)
+    if len(sellers) <= SCOPE_SELLER_OPTIONS_LIMIT:
+        options += [(f"seller:{seller.pk}", seller.full_name) for seller in sellers]
+    for pk, name, parent in Region.objects.order_by("code").values_list("id", "name", "parent__name"):
+        options.append((f"region:{pk}", f"Region {name}" + (f" ({parent})" if parent else "")))
+    if current is not None and current.text not in {value for value, _ in options}:
+        options.insert(0, (current.text, current.label))
+    return options
+
+
+def product_line_options() -> list[tuple[str, str]]:
+    return [(str(pk), name) for pk, name in ProductLine.objects.order_by("name").values_list("id", "name")]
+
+
+def data_exists() -> bool:
+    return Contract.objects.exists() or ResultLine.objects.exists()
+
+
+# --- the report ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    period: RetentionPeriod
+    as_of: date
+    figures: RetentionFigures
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    key: str
+    label: str
+    scope_text: str | None  # where the row leads; None: not a scope of its own
+    figures: RetentionFigures
+
+
+@dataclass(frozen=True)
+class RetentionReport:
+    scope: RetentionScope
+    period: RetentionPeriod
+    as_of: date
+    basis: Basis
+    currency: str
+    lapse_after_months: int
+    product_line: ProductLine | None
+    figures: RetentionFigures
+    balances: list[CustomerBalance]  # the period's customers, largest movement first
+    objectives: dict[str, ObjectiveCheck]
+    plan_name: str | None
+    trend: list[TrendPoint]
+    breakdown: list[BreakdownRow]
+    other_currencies: list[str]
+
+    @property
+    def in_progress(self) -> bool:
+        return self.as_of < self.period.end
+
+
+def parse_grain(text: str) -> RetentionGrain:
+    value = (text or "month").strip().lower()
+    try:
+        return RetentionGrain(value)
+    except ValueError as error:
+        raise ApplicationError(f"{text!r} is not a grain: use month, quarter or year.", field="grain") from error
+
+
+def _period(grain: RetentionGrain, text: str, today: date, fiscal_year_start_month: int) -> RetentionPeriod:
+    month = parse_month(text, field="period") if (text or "").strip() else month_start(today)
+    period = retention.period_containing(grain, month, fiscal_year_start_month)
+    if period.start > today:
+        raise ApplicationError(f"{period.label} has not started yet: pick a period up to {today:%Y-%m}.", field="period")
+    return period
+
+
+def _product_line(raw: str | int | None) -> ProductLine | None:
+    if raw in (None, ""):
+        return None
+    text = str(raw).strip()
+    found = ProductLine.objects.filter(pk=int(text)).first() if text.isdigit() and int(text) < 2**63 else None
+    if found is None:
+        raise NotFound("That product line", field="product_line")
+    return found
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """One breakdown row's share of the data: contract terms or monthly activity."""
+
+    terms: list[ContractTerm]
+    activity: list[MonthActivity]
+
+
+def _positions(unit: _Unit, basis: Basis, days: Iterable[date], lapse_after_months: int) -> dict[date, retention.Position]:
+    if basis == Basis.CONTRACTS:
+        return retention.customer_arr_on_days(unit.terms, days)
+    return retention.activity_positions_on_days(unit.activity, days, lapse_after_months=lapse_after_months)
+
+
+class _RowMap:
+    """Which breakdown row a seller's figures belong to: each direct report's subtree, the head's own.
+
+    The head is the team's manager, or for the company the one top person with reports; other top
+    people (and contracts without a seller) get rows when they have figures."""
+
+    def __init__(self, scope: RetentionScope, viewer_role: Role) -> None:
+        self.rows: list[tuple[str, str, str | None]] = []
+        self.always: set[str] = set()
+        self.subtrees: dict[int, str] = {}
+        self.own: dict[int, str] = {}
+        self.paths: dict[int, str] = {}
+        self.enabled = scope.kind != "seller" and viewer_role != Role.SELLER
+        if not self.enabled:
+            return
+        people = Person.objects.all() if scope.subtree_path is None else Person.objects.filter(path__startswith=scope.subtree_path)
+        self.paths = dict(people.values_list("id", "path"))
+        with_reports = Exists(Person.objects.filter(manager_id=OuterRef("pk")))
+        head = scope.person if scope.kind == "team" or scope.within_path is not None else None
+        tops: list[Person] = []
+        if head is None:
+            tops = list(Person.objects.filter(manager__isnull=True).annotate(has_reports=with_reports).order_by("path"))
+            heads = [top for top in tops if top.has_reports]  # type: ignore[attr-defined]
+            head = heads[0] if len(heads) == 1 else None
+        if head is not None:
+            for report in Person.objects.filter(manager=head).annotate(has_reports=with_reports).order_by("path"):
+                key = str(report.pk)
+                kind = "team" if report.has_reports else "seller"
+                self.rows.append((key, report.label, f"{kind}:{report.pk}"))
+                self.subtrees[report.pk] = key
+                self.always.add(key)
+            self.rows.append((f"own:{head.pk}", f"{head.full_name} (own customers)", f"seller:{head.pk}"))
+            self.own[head.pk] = f"own:{head.pk}"
+        for top in tops:
+            if head is not None and top.pk == head.pk:
+                continue
+            self.rows.append((str(top.pk), top.label, f"team:{top.pk}"))
+            self.subtrees[top.pk] = str(top.pk)
+        self.rows.append((NO_SELLER_KEY, "No seller", None))
+        self.rows.append((OTHER_KEY, "Elsewhere in the organisation", None))
+
+    def key(self, seller_id: int | None) -> str:
+        if seller_id is None:
+            return NO_SELLER_KEY
+        if seller_id in self.own:
+            return self.own[seller_id]
+        for part in self.paths.get(seller_id, "").strip("/").split("/"):
+            if part.isdigit() and int(part) in self.subtrees:
+                return self.subtrees[int(part)]
+        return OTHER_KEY
+
+
+_CONTRACT_FIELDS = ("id", "customer_id", "seller_id", "starts_on", "ends_on", "billing_period", "amount_minor", "renewed_by__starts_on")
+
+
+def _contract_units(
+    scope: RetentionScope, currency: str, product_line: ProductLine | None, start: date, end: date, rows: _RowMap
+) -> tuple[dict[str, _Unit], list[str]]:
+    """Contracts that may be in force between ``start`` and ``end``, per breakdown row ("" = all),
+    and the other currencies found there.
+
+    Two reads, each through the ``ends_on`` index: contracts running on or after ``start``, and
+    contracts that ended before it but are bridged into it by a renewal starting later."""
+    contracts = Contract.objects.filter(scope.condition())
+    if product_line is not None:
+        contracts = contracts.filter(product_line=product_line)
+    running = contracts.filter(ends_on__gte=start, starts_on__lte=end)
+    bridged = contracts.filter(ends_on__lt=start, renewed_by__starts_on__gt=start, renewed_by__ends_on__gte=start)
+    units: dict[str, _Unit] = defaultdict(lambda: _Unit([], []))
+    for queryset in (running.filter(currency=currency), bridged.filter(currency=currency)):
+        for pk, customer, seller, starts_on, ends_on, billing, amount, renewal_starts_on in queryset.values_list(*_CONTRACT_FIELDS):
+            term = ContractTerm(pk, customer, starts_on, ends_on, billing, amount, renewal_starts_on, seller)
+            units[""].terms.append(term)
+            if rows.enabled:
+                units[rows.key(seller)].terms.append(term)
+    others = running.exclude(currency=currency).values_list("currency", flat=True).distinct().order_by()
+    return units, sorted(others)
+
+
+def _activity_units(
+    scope: RetentionScope, currency: str, product_line: ProductLine | None, start: date, end: date, measure: str, rows: _RowMap
+) -> tuple[dict[str, _Unit], list[str]]:
+    """Result lines from ``start`` to ``end`` per customer, seller and month, per breakdown row ("" = all),
+    and the other currencies found there. Grouped in the database: one row per customer, seller and month."""
+    subtree = scope.subtree_path
+    seller_ids = list(Person.objects.filter(path__startswith=subtree).values_list("id", flat=True)) if subtree is not None else None
+    lines = ResultLine.objects.filter(
+        scope.condition(seller_ids=seller_ids), occurred_on__gte=start, occurred_on__lte=end, measure__in=(Measure.BOOKED, Measure.INVOICED)
+    )
+    if product_line is not None:
+        lines = lines.filter(product_line=product_line)
+    grouped = (
+        lines.filter(currency=currency)
+        .annotate(month=TruncMonth("occurred_on"))
+        .values("customer_id", "seller_id", "month")
+        .annotate(
+            revenue=Sum("amount_minor", filter=Q(measure=measure)),
+            purchases=Count("id", filter=Q(amount_minor__gt=0, kind__in=PURCHASE_KINDS)),
+        )
+        .order_by()
+    )
+    units: dict[str, _Unit] = defaultdict(lambda: _Unit([], []))
+    for item in grouped:
+        activity = MonthActivity(item["customer_id"], item["month"], item["revenue"] or 0, item["purchases"])
+        units[""].activity.append(activity)
+        if rows.enabled:
+            units[rows.key(item["seller_id"])].activity.append(activity)
+    others = lines.exclude(currency=currency).values_list("currency", flat=True).distinct().order_by()
+    return units, sorted(others)
+
+
+def retention_report(
+    user: Any,
+    *,
+    scope: str = "",
+    grain: str = "month",
+    period: str = "",
+    product_line: str | int | None = None,
+    today: date | None = None,
+) -> RetentionReport:
+    """GRR, NRR and logo churn for a scope and period, with the customers behind them, the trend
+    over the periods before, and (for teams and the company) a breakdown by the org tree."""
+    role, _ = _viewer(user)
+    today = today or timezone.localdate()
+    company = company_get()
+    chosen_scope = access_retention_scope(user, scope)
+    chosen_grain = parse_grain(grain)
+    chosen_period = _period(chosen_grain, period, today, company.fiscal_year_start_month)
+    line = _product_line(product_line)
+    currency = company.reporting_currency
+    lapse = company.lapse_after_months
+    basis = Basis.CONTRACTS if Contract.objects.exists() else Basis.ACTIVITY
+    periods = retention.periods_ending_with(chosen_period, TREND_PERIODS[chosen_grain], company.fiscal_year_start_month)
+    first, as_of = periods[0].baseline, chosen_period.end_as_of(today)
+    rows = _RowMap(chosen_scope, role)
+    if basis == Basis.CONTRACTS:
+        units, other_currencies = _contract_units(chosen_scope, currency, line, first, as_of, rows)
+    else:
+        widen = max(lapse, retention.TRAILING_REVENUE_MONTHS) - 1
+        since = add_months(month_start(first), -widen)
+        units, other_currencies = _activity_units(chosen_scope, currency, line, since, as_of, company.actual_measure, rows)
+    windows = [(item.baseline, item.end_as_of(today)) for item in periods]
+    positions = _positions(units.get("", _Unit([], [])), basis, [day for window in windows for day in window], lapse)
+    trend = [
+        TrendPoint(item, end, retention.figures_between(positions[baseline], positions[end]))
+        for item, (baseline, end) in zip(periods, windows, strict=True)
+    ]
+    figures = trend[-1].figures  # the chosen period is the trend's last
+    balances = retention.balances_between(positions[chosen_period.baseline], positions[as_of])
+    breakdown = []
+    if rows.enabled:
+        for key, label, scope_text in rows.rows:
+            unit = units.get(key)
+            if unit is None and key not in rows.always:
+                continue
+            row = _positions(unit or _Unit([], []), basis, windows[-1], lapse)
+            breakdown.append(BreakdownRow(key, label, scope_text, retention.figures_between(row[chosen_period.baseline], row[as_of])))
+    plan = approved_plan()
+    objectives = {
+        "grr": retention.objective_check(figures.grr, plan.grr_objective_bp if plan else None, higher_is_better=True),
+        "nrr": retention.objective_check(figures.nrr, plan.nrr_objective_bp if plan else None, higher_is_better=True),
+        "logo_churn": retention.objective_check(figures.logo_churn, plan.max_logo_churn_bp if plan else None, higher_is_better=False),
+    }
+    return RetentionReport(
+        scope=chosen_scope,
+        period=chosen_period,
+        as_of=as_of,
+        basis=basis,
+        currency=currency,
+        lapse_after_months=lapse,
+        product_line=line,
+        figures=figures,
+        balances=retention.sorted_for_review([balance for balance in balances if balance.category is not None]),
+        objectives=objectives,
+        plan_name=plan.name if plan else None,
+        trend=trend,
+        breakdown=breakdown,
+        other_currencies=other_currencies,
+    )
+
+
+def filter_balances(balances: Sequence[CustomerBalance], category: str) -> list[CustomerBalance]:
+    """The balances of one category (``all``: every one)."""
+    if category in ("", "all"):
+        return list(balances)
+    try:
+        wanted = retention.Category(category)
+    except ValueError as error:
+        raise ApplicationError(
+            f"{category!r} is not a category: use all, churned, contracted, expanded, retained or new.", field="show"
+        ) from error
+    return [balance for balance in balances if balance.category == wanted]
+
+
+def customer_labels(customer_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """Code and name of the customers shown (one query for a page of them)."""
+    return {pk: (code, name) for pk, code, name in Customer.objects.filter(pk__in=list(customer_ids)).values_list("id", "code", "name")}
