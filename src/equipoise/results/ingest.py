@@ -27,8 +27,9 @@ from equipoise.results.models import COMPANY_NODE, MEASURE_OF_KIND, Grain, Impor
 MONTH, DAY = str(Grain.MONTH.value), str(Grain.DAY.value)
 _MEASURE = {str(kind.value): str(measure.value) for kind, measure in MEASURE_OF_KIND.items()}
 
-# Bounds the memory the pending deltas take (about 200 bytes a key).
-MAX_PENDING_DELTAS = 1_000_000
+# Bounds the memory pending rollup deltas take: each seller-day key expands to about six rollup
+# keys of ~300 bytes when flushed.
+MAX_PENDING_DELTAS = 100_000
 
 # node, grain, measure, period, region, product line, product application, motion, currency
 RollupKey = tuple[int, str, str, date, int, int, int, str, str]
@@ -86,7 +87,12 @@ class Ingestor:
         self.counts = IngestCounts()
         self._ancestors = ancestor_map()
         self._vendor = connection.vendor
-        self._seen: set[tuple[str, str]] = set()
+        # Rows of this batch that repeat an external id an earlier chunk of the same batch wrote:
+        # same content (``repeats``) or different content (``conflicts``). Callers drain them.
+        # Found through the database, not a set of every id seen, so memory does not grow with
+        # the batch.
+        self.repeats: list[int] = []
+        self.conflicts: list[tuple[int, str]] = []  # (row, external id)
         # With defer_rollups, seller-day deltas accumulate over the whole batch and the rollups are
         # written once by finish() (same transaction), so a key touched by many chunks costs one
         # upsert, not one per chunk. Without it, each ingest() call leaves the rollups up to date.
@@ -102,12 +108,13 @@ class Ingestor:
 
     def ingest(self, lines: Sequence[LineInput]) -> None:
         fresh: list[LineInput] = []
+        in_chunk: set[tuple[str, str]] = set()
         for line in lines:
             key = (line.source, line.external_id)
-            if key in self._seen:
-                self.counts.repeated += 1  # callers report repeats; here they are no-ops
+            if key in in_chunk:
+                self.counts.repeated += 1  # callers report repeats inside a chunk; here they are no-ops
                 continue
-            self._seen.add(key)
+            in_chunk.add(key)
             fresh.append(line)
         if not fresh:
             return
@@ -115,9 +122,15 @@ class Ingestor:
         new_lines: list[LineInput] = []
         corrections: list[tuple[LineInput, str, int]] = []
         for line in fresh:
-            previous = existing.get(line.external_id) if existing else None
+            previous = existing.get((line.source, line.external_id)) if existing else None
             if previous is None:
                 new_lines.append(line)
+            elif previous[2] == self.batch.pk:
+                self.counts.repeated += 1
+                if previous[0] == line.fingerprint():
+                    self.repeats.append(line.row)
+                else:
+                    self.conflicts.append((line.row, line.external_id))
             elif previous[0] == line.fingerprint():
                 self.counts.unchanged += 1
             else:
@@ -128,6 +141,8 @@ class Ingestor:
         if new_lines:
             self._insert(new_lines, deltas, version=1)
             self.counts.created += len(new_lines)
+            for line in new_lines:
+                self._sources_with_lines[line.source] = True
         if not self._defer_rollups or len(deltas) > MAX_PENDING_DELTAS:
             self.flush()
 
@@ -139,32 +154,29 @@ class Ingestor:
 
     # -- reads ---------------------------------------------------------------------------------
 
-    def _existing(self, lines: Sequence[LineInput]) -> dict[str, tuple[str, int]]:
-        """Fingerprint and version of the lines that exist already, by external id (one source per chunk)."""
-        sources = {line.source for line in lines}
-        if len(sources) != 1:
-            found: dict[str, tuple[str, int]] = {}
-            for source in sources:
-                found.update(self._existing([line for line in lines if line.source == source]))
-            return found
-        source = next(iter(sources))
-        if source not in self._sources_with_lines:
-            self._sources_with_lines[source] = ResultLine.objects.filter(source=source).exists()
-        if not self._sources_with_lines[source]:
-            return {}
+    def _existing(self, lines: Sequence[LineInput]) -> dict[tuple[str, str], tuple[str, int, int]]:
+        """Fingerprint, version and batch of the lines that exist already, by (source, external id)."""
+        by_source: dict[str, list[str]] = defaultdict(list)
+        for line in lines:
+            by_source[line.source].append(line.external_id)
         table = ResultLine._meta.db_table
-        found = {}
-        external_ids = [line.external_id for line in lines]
-        with connection.cursor() as cursor:
-            for start in range(0, len(external_ids), 2000):
-                chunk = external_ids[start : start + 2000]
-                placeholders = ", ".join(["%s"] * len(chunk))
-                cursor.execute(
-                    f"SELECT external_id, fingerprint, version FROM {table} WHERE source = %s AND external_id IN ({placeholders})",
-                    [source, *chunk],
-                )
-                for external_id, fingerprint, version in cursor.fetchall():
-                    found[external_id] = (fingerprint, version)
+        found: dict[tuple[str, str], tuple[str, int, int]] = {}
+        for source, external_ids in by_source.items():
+            if source not in self._sources_with_lines:
+                self._sources_with_lines[source] = ResultLine.objects.filter(source=source).exists()
+            if not self._sources_with_lines[source]:
+                continue  # a source with no lines yet: every line of it is new
+            with connection.cursor() as cursor:
+                for start in range(0, len(external_ids), 2000):
+                    chunk = external_ids[start : start + 2000]
+                    placeholders = ", ".join(["%s"] * len(chunk))
+                    cursor.execute(
+                        f"SELECT external_id, fingerprint, version, batch_id FROM {table} "
+                        f"WHERE source = %s AND external_id IN ({placeholders})",
+                        [source, *chunk],
+                    )
+                    for external_id, fingerprint, version, batch_id in cursor.fetchall():
+                        found[(source, external_id)] = (fingerprint, version, batch_id)
         return found
 
     # -- writes --------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from equipoise.results.importing.parsing import AmountReader, DateReader
 from equipoise.results.importing.readers import Cell
 
 _HASH_MASK = (1 << 64) - 1
+SEEN_WINDOW = 200_000
 
 
 class RowMapper:
@@ -63,6 +64,9 @@ class RowMapper:
         self.non_products = config.non_product_codes
         # external id -> first row number << 64 | hash of the row's cells: one int per line keeps
         # the memory of a million-row file to tens of megabytes.
+        # External ids of recent rows, to name the earlier row of a repeat. Bounded: a repeat of a
+        # row older than the window is still caught, by the ingest's look-up of the lines this
+        # batch has written, so memory does not grow with the file.
         self._seen: dict[str, int] = {}
 
     def _one(self, field: str) -> int | None:
@@ -129,6 +133,8 @@ class RowMapper:
             digest = (row << 64) | (hash(tuple(cells)) & _HASH_MASK)
             previous = self._seen.get(external_id)
             if previous is None:
+                if len(self._seen) >= SEEN_WINDOW:
+                    self._seen.clear()
                 self._seen[external_id] = digest
             elif previous & _HASH_MASK == digest & _HASH_MASK:
                 raise RowSkipped("duplicate row")

@@ -152,6 +152,21 @@ class BatchRun:
             started=started,
         )
 
+    def _ingest(self, ingestor: Ingestor, chunk: list[LineInput]) -> None:
+        """Write a chunk; rows repeating a line an earlier chunk wrote are skipped or reported."""
+        ingestor.ingest(chunk)
+        tally = self.tally
+        for _ in ingestor.repeats:
+            tally.rows_skipped += 1
+            tally.skipped["duplicate row"] += 1
+        for row, external_id in ingestor.conflicts:
+            problem = Problem(
+                "external_id", truncate(external_id), "An earlier row of this file has the same external id with different values."
+            )
+            self._problem(row, [problem], None)
+        ingestor.repeats.clear()
+        ingestor.conflicts.clear()
+
     def _stream(self, rows: Iterator[RowOutcome], ingestor: Ingestor) -> None:
         tally = self.tally
         resolve = self.resolver.resolve
@@ -180,10 +195,10 @@ class BatchRun:
                 continue  # all-or-nothing and already invalid: only validate the rest
             chunk.append(line)
             if len(chunk) >= self.chunk_lines:
-                ingestor.ingest(chunk)
+                self._ingest(ingestor, chunk)
                 chunk = []
         if chunk and not (tally.rows_rejected and not self.quarantine):
-            ingestor.ingest(chunk)
+            self._ingest(ingestor, chunk)
         if self.progress is not None:
             self.progress()
 

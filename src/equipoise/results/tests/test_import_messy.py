@@ -103,3 +103,37 @@ def test_a_row_without_seller_credits_the_customers_owner_or_is_rejected(org, ca
     )
     assert ResultLine.objects.get().seller_id == org.sam.pk
     assert issue_rows(batch) == [(3, "sellers", "", "The row names no seller (and the customer has no owner to credit).")]
+
+
+def test_repeats_beyond_the_remembered_window_are_still_caught(org, catalog, tmp_path, monkeypatch):
+    # Memory does not grow with the file: the reader remembers a window of external ids, and a
+    # repeat of an older row is caught by the ingest's look-up of what this batch already wrote.
+    from equipoise.results.importing import rows as rows_module
+
+    monkeypatch.setattr(rows_module, "SEEN_WINDOW", 2)
+    retail_mapping()
+    file_rows = [
+        retail("1", "FIBRE", "6", "2.55"),  # row 2
+        retail("2", "FIBRE", "1", "1.00"),  # row 3
+        retail("3", "FIBRE", "1", "1.00"),  # row 4: the window is full and forgets rows 2–3
+        retail("1", "FIBRE", "6", "2.55"),  # row 5: exact repeat of row 2 → skipped
+        retail("2", "FIBRE", "9", "1.00"),  # row 6: row 3's id with other values → rejected
+    ]
+    batch = results_import_file(
+        actor=org.admin,
+        path_or_file=write(tmp_path, "shop.csv", csv_bytes(file_rows)),
+        mapping_name="retail",
+        mode="quarantine",
+        chunk_lines=1,
+    )
+    assert (batch.lines_created, batch.rows_skipped, batch.rows_rejected) == (3, 1, 1)
+    assert batch.skipped_reasons == {"duplicate row": 1}
+    assert issue_rows(batch) == [
+        (6, "InvoiceNo + StockCode", "2:FIBRE", "An earlier row of this file has the same external id with different values.")
+    ]
+    assert sorted(ResultLine.objects.values_list("external_id", "line_amount_minor")) == [
+        ("1:FIBRE", 1530),
+        ("2:FIBRE", 100),
+        ("3:FIBRE", 100),
+    ]
+    assert rollups_compare() == []
