@@ -1,11 +1,31 @@
+from django import forms
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from equipoise.core.errors import ApplicationError
+from equipoise.planning.domain import validate_weights
 from equipoise.planning.models import PlanBucket, PlanVersion, SeasonalityProfile
+
+
+class SeasonalityProfileForm(forms.ModelForm):
+    class Meta:
+        model = SeasonalityProfile
+        fields = ["name", "kind", "weights", "description"]
+
+    def clean_weights(self) -> list[str]:
+        """Twelve non-negative weights, normalised to average 1, exactly as the plan pages store them."""
+        raw = self.cleaned_data["weights"]
+        if not isinstance(raw, list):
+            raise forms.ValidationError("Enter a list of twelve weights, January to December, e.g. [1, 1, 1.2, …].")
+        try:
+            return [str(weight) for weight in validate_weights(raw)]
+        except ApplicationError as error:
+            raise forms.ValidationError(error.message) from error
 
 
 @admin.register(SeasonalityProfile)
 class SeasonalityProfileAdmin(admin.ModelAdmin):
+    form = SeasonalityProfileForm
     list_display = ["name", "kind", "created_at"]
 
 
