@@ -30,15 +30,18 @@ from equipoise.core.access import Role
 from equipoise.core.money import allocate_minor
 from equipoise.core.periods import add_months, month_range
 from equipoise.demo import catalog
-from equipoise.demo.bulk import insert_rows
-from equipoise.org.models import Person, ProductLine, Region, Territory
-from equipoise.planning.models import PlanKind, PlanMonth, PlanVersion, RevenueHistory
+from equipoise.org.models import Customer, Person, ProductLine, Region, Territory
+from equipoise.planning.models import PlanKind, PlanMonth, PlanVersion
 from equipoise.planning.services import bucket_add, plan_approve, plan_create
 from equipoise.quotas.domain import cushioned_months
 from equipoise.quotas.models import AllocationMethod, Quota, QuotaAllocation
 from equipoise.quotas.services import quota_allocate
+from equipoise.results.ingest import Ingestor, LineInput
+from equipoise.results.models import BatchChannel, BatchStatus, ImportBatch
 
 MOTIONS = ("new", "renewal", "expansion")
+# A fixed plan start: the benchmark's figures do not depend on the day it runs.
+PLAN_START = date(2027, 1, 1)
 COUNTRIES_PER_REGION = 3
 _BATCH = 5_000
 
@@ -207,7 +210,7 @@ def build_bench_org(*, sellers: int, buckets: int, seed: int, with_history: bool
         for s in range(size):
             recent = rng.randint(1, 16) == 1
             hire = (
-                add_months(catalog.PLAN_START, rng.randint(-2, 8)).replace(day=rng.randint(1, 28))
+                add_months(PLAN_START, rng.randint(-2, 8)).replace(day=rng.randint(1, 28))
                 if recent
                 else date(rng.randint(2012, 2024), rng.randint(1, 12), rng.randint(1, 28))
             )
@@ -241,23 +244,58 @@ def build_bench_org(*, sellers: int, buckets: int, seed: int, with_history: bool
     )
     history_rows = 0
     if with_history:
-        first = add_months(catalog.PLAN_START, -history_months)
-        months = month_range(first, history_months)
-        history: list[tuple[Any, ...]] = []
-        for seller, country in zip(bench_sellers, seller_country, strict=True):
-            if seller.hire_date and seller.hire_date > first:
-                continue  # recent hires have no history: allocation weights them at the bucket's average
-            size = rng.randint(20, 120)
-            for motion in MOTIONS:
-                history.extend(
-                    (month, seller.pk, country.pk, product_line.pk, motion, catalog.CURRENCY, size * rng.randint(500, 1_500) * 100)
-                    for month in months
-                )
-        insert_rows(RevenueHistory, ["month", "seller", "region", "product_line", "motion", "currency", "amount_minor"], history)
-        history_rows = len(history)
+        history_rows = _write_history(prefix, bench_sellers, seller_country, product_line, rng, history_months=history_months)
 
     plan = _approved_plan(actor=actor, regions=regions, buckets=buckets, sellers=sellers, rng=rng)
     return BenchSetup(actor=actor, root=root, plan=plan, people=len(people), history_rows=history_rows)
+
+
+def _write_history(
+    prefix: str, sellers: list[Person], countries: list[Region], product_line: ProductLine, rng: random.Random, *, history_months: int
+) -> int:
+    """A booked line per established seller, month and motion, each for a customer of the seller's
+    own, ingested as one import batch (rollups included) like any other results."""
+    first = add_months(PLAN_START, -history_months)
+    months = month_range(first, history_months)
+    established = [
+        (seller, country) for seller, country in zip(sellers, countries, strict=True) if not (seller.hire_date and seller.hire_date > first)
+    ]
+    customers = Customer.objects.bulk_create(
+        [
+            Customer(code=f"{prefix}-C{seller.pk}", name=f"Bench customer {seller.pk}", home_region=country, owner=seller)
+            for seller, country in established
+        ],
+        batch_size=_BATCH,
+    )
+    batch = ImportBatch.objects.create(channel=BatchChannel.API, source=prefix.lower(), status=BatchStatus.COMMITTED)
+    ingestor = Ingestor(batch=batch, defer_rollups=True)
+    lines: list[LineInput] = []
+    for (seller, country), customer in zip(established, customers, strict=True):
+        # Recent hires have no history: allocation weights them at the bucket's average.
+        size = rng.randint(20, 120)
+        for motion in MOTIONS:
+            for month in months:
+                lines.append(
+                    LineInput(
+                        row=len(lines) + 1,
+                        source=batch.source,
+                        external_id=str(len(lines) + 1),
+                        kind="renewal" if motion == "renewal" else "booking",
+                        occurred_on=month.replace(day=15),
+                        currency=catalog.CURRENCY,
+                        amount_minor=size * rng.randint(500, 1_500) * 100,
+                        customer_id=customer.pk,
+                        region_id=country.pk,
+                        product_line_id=product_line.pk,
+                        product_application_id=None,
+                        motion=motion,
+                        credits=((seller.pk, 10_000),),
+                    )
+                )
+    for start in range(0, len(lines), 50_000):
+        ingestor.ingest(lines[start : start + 50_000])
+    ingestor.finish(rows_read=len(lines), rows_skipped=0, rows_rejected=0, skipped_reasons={}, started=perf_counter())
+    return len(lines)
 
 
 def _approved_plan(*, actor: Any, regions: list[Region], buckets: int, sellers: int, rng: random.Random) -> PlanVersion:
@@ -268,7 +306,7 @@ def _approved_plan(*, actor: Any, regions: list[Region], buckets: int, sellers: 
         actor=actor,
         name=f"Benchmark plan, {sellers:,} sellers",
         kind=PlanKind.SCENARIO,
-        start_month=catalog.PLAN_START,
+        start_month=PLAN_START,
         horizon_months=catalog.PLAN_HORIZON_MONTHS,
         total_target_minor=sum(targets),
         growth_bp_per_month=catalog.PLAN_GROWTH_BP_PER_MONTH,

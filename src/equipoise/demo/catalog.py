@@ -7,20 +7,21 @@ calendar month and averages exactly 10,000, so it changes when revenue falls, no
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 COMPANY_NAME = "Northwind Data & Internet Services"
 CURRENCY = "EUR"
 FISCAL_YEAR_START_MONTH = 1
 EMAIL_DOMAIN = "northwind.example"
 
-# The demo's fixed "today": mid-December 2026, the plan for the next two calendar years being
-# set. Everything is anchored here, never to the wall clock, so the demo is the same every day.
-DEMO_TODAY = date(2026, 12, 15)
-PLAN_START = date(2027, 1, 1)
+# Dates are anchored to a reference day, `as_of` (see `timeline`): the plans start with the fiscal
+# year containing it, and the history is the 24 months before.
 PLAN_HORIZON_MONTHS = 24
 HISTORY_MONTHS = 24  # ending the month before the plan starts
-COMMIT_MONTHS = 6  # commits entered for the first plan months
+COMMIT_MONTHS = 6  # commits cover at least the first plan months…
+COMMIT_MONTHS_AHEAD = 3  # …and the plan so far plus the next three months
+
+# Result lines and contracts come from "the CRM", one import batch per ISO week.
+RESULTS_SOURCE = "demo-crm"
 
 PASSWORD = "equipoise-demo"
 # The logins `equipoise demo` prints, in the order it prints them.

@@ -1,141 +1,66 @@
-"""The demo's revenue: 24 months of history per seller, and the plan targets derived from it.
+"""The plan's buckets and targets, learned from the last twelve months of booked results.
 
-History is plausible rather than real: a recurring base that renews every month (mildly
-seasonal), expansion on top of it, and lumpy new business; all of it growing about 1% a month,
-with quarter ends up, an August dip and a Q4 peak. New sellers ramp up in their first months.
-Only integer arithmetic touches amounts.
+Booked means bookings and renewals (the measure the plan is compared with); invoices, credit
+notes and churn lines describe the same revenue another way and are left out. Only integer
+arithmetic touches amounts.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 
+from equipoise.core.errors import ApplicationError
 from equipoise.core.money import allocate_minor
-from equipoise.core.periods import add_months, month_end, month_start
 from equipoise.demo import catalog
-from equipoise.demo.spec import (
-    BucketSpec,
-    CustomerSpec,
-    HistoryRow,
-    Organisation,
-    TerritorySpec,
-    history_months,
-    region_of_country,
-    territories_by_seller,
-)
+from equipoise.demo.sales import BOOKING, RENEWAL, ResultSpec
+from equipoise.demo.spec import BucketSpec, region_of_country
+from equipoise.demo.timeline import DemoTimeline
+from equipoise.planning import domain as planning
 
 BP = 10_000
-# A new seller books nothing in their first two months, then ramps up.
-HISTORY_RAMP_BP = (0, 0, 2500, 5000, 7500)
 # Horizon growth over the last twelve months, per bucket kind, before the plan total is imposed.
 MOTION_GROWTH_BP = {"new": 13_000, "renewal": 10_200, "expansion": 12_500, "named": 13_500}
 NAMED_ACCOUNT_BUCKETS = 4
+BOOKED_KINDS = frozenset({BOOKING, RENEWAL})
 BucketKey = tuple[str, str | None, str | None, str | None]  # motion, region, product line, customer
 
 
-def _growth_bp(offset: int) -> int:
-    """About +1% a month, compounded, as basis points of the first month."""
-    return int((Decimal(BP) * Decimal("1.01") ** offset).quantize(Decimal(1)))
+def usual_year() -> list[Decimal]:
+    """The catalog's seasonality as twelve weights averaging one."""
+    return [Decimal(weight_bp) / BP for weight_bp in catalog.SEASONALITY_BP]
 
 
-def _whole_euros(amount_minor: int) -> int:
-    return (amount_minor + 50) // 100 * 100
+def seasonality_weights(monthly_totals: Mapping[date, int]) -> list[Decimal]:
+    """Seasonality learned from monthly bookings, as the planning app learns it; the usual year
+    when the history does not cover every calendar month."""
+    try:
+        return planning.learn_seasonality(monthly_totals)
+    except ApplicationError:
+        return usual_year()
 
 
-def _pick_weighted(rng: random.Random, options: Sequence[catalog.ApplicationInfo], count: int) -> list[catalog.ApplicationInfo]:
-    remaining = list(options)
-    picked = []
-    for _ in range(min(count, len(remaining))):
-        choice = rng.choices(remaining, weights=[option.weight for option in remaining])[0]
-        remaining.remove(choice)
-        picked.append(choice)
-    return sorted(picked, key=lambda app: app.code)
+_REGION_OF_COUNTRY = {code: region.code for code, region in region_of_country().items()}
+_LINE_OF_APPLICATION = {app.code: line.code for line in catalog.PRODUCT_LINES for app in line.applications}
 
 
-def _country_in_month(territories: Sequence[TerritorySpec], month: date) -> str | None:
-    """The country territory overlapping ``month`` that started last (a mover's new country)."""
-    found: tuple[date, str] | None = None
-    for territory in territories:
-        if territory.region_code is None or territory.starts_on > month_end(month):
-            continue
-        if territory.ends_on is not None and territory.ends_on < month:
-            continue
-        if found is None or territory.starts_on >= found[0]:
-            found = (territory.starts_on, territory.region_code)
-    return found[1] if found else None
+def bucket_key(line: ResultSpec, *, named_buckets: Sequence[str] | frozenset[str]) -> BucketKey:
+    """The bucket a booked line falls in: (motion, region, product line, named customer)."""
+    region = _REGION_OF_COUNTRY[line.country_code]
+    if line.motion == "new":
+        return ("new", region, _LINE_OF_APPLICATION[line.application_code], None)
+    if line.motion == "renewal":
+        return ("renewal", region, None, None)
+    if line.customer_code in named_buckets:
+        return ("expansion", None, None, line.customer_code)
+    return ("expansion", region, None, None)
 
 
-def build_history(
-    rng: random.Random, org: Organisation, customers: Sequence[CustomerSpec], territories: Sequence[TerritorySpec]
-) -> list[HistoryRow]:
-    """Monthly revenue per seller × country × application × motion, plus named accounts' own rows."""
-    applications = [app for line in catalog.PRODUCT_LINES for app in line.applications]
-    months = history_months()
-    coverage = territories_by_seller(territories)
-    named_by_owner: dict[str, list[CustomerSpec]] = {}
-    for customer in customers:
-        if customer.is_named_account:
-            named_by_owner.setdefault(customer.owner_key, []).append(customer)
-    named_since = {t.customer_code: month_start(t.starts_on) for t in territories if t.customer_code}
-    rows: list[HistoryRow] = []
-    for person in org.people:
-        if not person.carries_quota or person.hire_date is None:
-            continue
-        base_minor = rng.randint(40_000, 85_000) * 100
-        apps = _pick_weighted(rng, applications, rng.randint(5, 7))
-        app_base = allocate_minor(base_minor, [app.weight * rng.randint(70, 130) for app in apps])
-        accounts = [
-            (customer, _pick_weighted(rng, applications, 2), rng.randint(20_000, 60_000) * 100)
-            for customer in named_by_owner.get(person.key, [])
-        ]
-        first_month = month_start(person.hire_date)
-        last_month = month_start(person.left_on) if person.left_on else months[-1]
-        for offset, month in enumerate(months):
-            if month < first_month or month > last_month:
-                continue
-            country = _country_in_month(coverage.get(person.key, []), month)
-            if country is None:
-                continue
-            tenure = (month.year - first_month.year) * 12 + month.month - first_month.month
-            ramp = HISTORY_RAMP_BP[tenure] if tenure < len(HISTORY_RAMP_BP) else BP
-            if not ramp:
-                continue
-            growth = _growth_bp(offset) * ramp // BP
-            season = catalog.SEASONALITY_BP[month.month - 1]
-            renewal_season = (BP + season) // 2
-            for app, recurring in zip(apps, app_base, strict=True):
-                renewal = recurring * growth * renewal_season * rng.randint(9_500, 10_500) // BP**3
-                rows.append(HistoryRow(month, person.key, country, app.code, None, "renewal", _whole_euros(renewal)))
-                if rng.randint(1, 100) <= 80:
-                    expansion = recurring * 1_800 * growth * season * rng.randint(5_000, 15_000) // BP**4
-                    if expansion >= 100:
-                        rows.append(HistoryRow(month, person.key, country, app.code, None, "expansion", _whole_euros(expansion)))
-                if rng.randint(1, BP) <= 3_000 * season // BP:
-                    size_bp = rng.randint(4_000, 16_000) * (4 if rng.randint(1, 100) <= 5 else 1)
-                    new = recurring * size_bp * growth // BP**2
-                    rows.append(HistoryRow(month, person.key, country, app.code, None, "new", _whole_euros(new)))
-            for customer, account_apps, account_base in accounts:
-                if month < named_since.get(customer.code, first_month):
-                    continue
-                for app in account_apps:
-                    renewal = account_base * growth * renewal_season * rng.randint(9_700, 10_300) // BP**3
-                    rows.append(
-                        HistoryRow(month, person.key, customer.country_code, app.code, customer.code, "renewal", _whole_euros(renewal))
-                    )
-                    if rng.randint(1, 100) <= 85:
-                        expansion = account_base * 2_500 * growth * season * rng.randint(4_000, 16_000) // BP**4
-                        rows.append(
-                            HistoryRow(
-                                month, person.key, customer.country_code, app.code, customer.code, "expansion", _whole_euros(expansion)
-                            )
-                        )
-    return [row for row in rows if row.amount_minor > 0]
-
-
-def build_buckets(rng: random.Random, history: Sequence[HistoryRow]) -> tuple[list[BucketSpec], int, int]:
+def build_buckets(
+    rng: random.Random, results: Sequence[ResultSpec], *, timeline: DemoTimeline, named_accounts: frozenset[str]
+) -> tuple[list[BucketSpec], int, int]:
     """The plan's buckets with top-down and bottom-up horizon targets, and the two plan totals.
 
     Buckets: new business per region × product line, renewal per region, expansion per region
@@ -145,27 +70,17 @@ def build_buckets(rng: random.Random, history: Sequence[HistoryRow]) -> tuple[li
     6–9% lower in total, more or less so per bucket. Both split by largest remainder, so the
     buckets sum exactly to their plan's total.
     """
-    regions = region_of_country()
-    line_of = {app.code: line.code for line in catalog.PRODUCT_LINES for app in line.applications}
-    recent = [row for row in history if row.month >= add_months(catalog.PLAN_START, -12)]
+    first, end = timeline.months_before_plan(12), timeline.plan_start
+    recent = [row for row in results if row.kind in BOOKED_KINDS and first <= row.occurred_on < end]
     named_expansion: dict[str, int] = {}
     for row in recent:
-        if row.customer_code and row.motion == "expansion":
+        if row.customer_code in named_accounts and row.motion == "expansion":
             named_expansion[row.customer_code] = named_expansion.get(row.customer_code, 0) + row.amount_minor
     ranked = sorted(named_expansion, key=lambda code: (-named_expansion[code], code))
     named_buckets = sorted(ranked[:NAMED_ACCOUNT_BUCKETS])
     last_twelve: dict[BucketKey, int] = {}
     for row in recent:
-        key: BucketKey
-        region = regions[row.country_code].code
-        if row.motion == "new":
-            key = ("new", region, line_of[row.application_code], None)
-        elif row.motion == "renewal":
-            key = ("renewal", region, None, None)
-        elif row.customer_code in named_buckets:
-            key = ("expansion", None, None, row.customer_code)
-        else:
-            key = ("expansion", region, None, None)
+        key = bucket_key(row, named_buckets=named_buckets)
         last_twelve[key] = last_twelve.get(key, 0) + row.amount_minor
     ordered: list[BucketKey] = []
     for motion in ("new", "renewal", "expansion"):

@@ -1,8 +1,9 @@
 """The demo company as plain data, generated from a seed: people, territories and customers.
 
 Everything comes from one ``random.Random(seed)`` drawn in a fixed order, and dates are anchored
-to :data:`catalog.DEMO_TODAY`, so the same seed and scale always give the same company. Amounts
-are integer minor units (EUR cents) computed with integer arithmetic only.
+to the plan start of a :class:`~equipoise.demo.timeline.DemoTimeline`, so the same seed, scale and
+``as_of`` always give the same company. Amounts are integer minor units (EUR cents) computed with
+integer arithmetic only.
 """
 
 from __future__ import annotations
@@ -10,15 +11,15 @@ from __future__ import annotations
 import random
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import NamedTuple
 
 from equipoise.core.access import Role
 from equipoise.core.money import allocate_minor
-from equipoise.core.periods import add_months, month_start
+from equipoise.core.periods import add_months, month_end
 from equipoise.demo import catalog
 from equipoise.demo.catalog import RegionInfo
+from equipoise.demo.timeline import DemoTimeline
 
 DEFAULT_SEED = 2027
 DEFAULT_SELLERS = 40
@@ -66,18 +67,9 @@ class CustomerSpec:
     country_code: str
     owner_key: str
     is_named_account: bool
-
-
-class HistoryRow(NamedTuple):
-    """One month of revenue for a seller, country, product application and motion (minor units)."""
-
-    month: date
-    seller_key: str
-    country_code: str
-    application_code: str
-    customer_code: str | None
-    motion: str
-    amount_minor: int
+    # Who looked after the customer before its owner was hired, and from when the owner has.
+    previous_owner_key: str | None = None
+    owner_since: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +82,10 @@ class BucketSpec:
     customer_code: str | None = None
     top_down_minor: int = 0
     bottom_up_minor: int = 0
+
+    @property
+    def key(self) -> tuple[str | None, ...]:
+        return (self.motion, self.region_code, self.product_line_code, self.customer_code)
 
 
 @dataclass(frozen=True)
@@ -157,12 +153,12 @@ def _ascii_login(full_name: str) -> str:
     return ".".join(part for part in parts if part)
 
 
-def build_organisation(rng: random.Random, *, sellers: int) -> Organisation:
+def build_organisation(rng: random.Random, *, sellers: int, timeline: DemoTimeline) -> Organisation:
     """The VP, finance, admin, directors (large orgs only), one manager per team and the sellers.
 
     About one seller in ten is a recent hire (hired just before or during the plan, so ramp
     matters); one seller in forty has left and been replaced; one seller in forty moved country
-    in mid-2026 (territories with effective dates).
+    six months before the plan started (territories with effective dates).
     """
     if sellers < 1:
         raise ValueError("The demo needs at least one seller.")
@@ -199,7 +195,12 @@ def build_organisation(rng: random.Random, *, sellers: int) -> Organisation:
         people.append(person)
         return person
 
-    old_hand = (date(2014, 1, 1), date(2022, 12, 31))
+    plan_start = timeline.plan_start
+
+    def before_plan(months: int) -> date:
+        return add_months(plan_start, -months)
+
+    old_hand = (before_plan(156), month_end(before_plan(49)))
     add("vp", Role.EXECUTIVE, None, login="executive", team_name="Sales", hire_date=_random_day(rng, *old_hand))
     add("finance", Role.FINANCE, None, login="finance", hire_date=_random_day(rng, *old_hand))
     add("admin", Role.ADMIN, None, login="admin", hire_date=_random_day(rng, *old_hand))
@@ -267,30 +268,30 @@ def build_organisation(rng: random.Random, *, sellers: int) -> Organisation:
             login = "seller" if key == login_seller else None
             if key in departures:
                 # Replaces someone who left in the autumn: hired just before the plan starts.
-                hire = _random_day(rng, add_months(catalog.PLAN_START, -2), add_months(catalog.PLAN_START, -1))
+                hire = _random_day(rng, before_plan(2), before_plan(1))
             elif key in new_hires:
-                hire = _random_day(rng, add_months(catalog.PLAN_START, -2), add_months(catalog.PLAN_START, 6))
+                hire = _random_day(rng, before_plan(2), add_months(plan_start, 6))
             else:
-                hire = _random_day(rng, date(2015, 1, 1), date(2025, 9, 30))
+                hire = _random_day(rng, before_plan(144), month_end(before_plan(16)))
             add(key, Role.SELLER, manager_key, login=login, hire_date=hire, carries_quota=True)
             potential = rng.randint(1_500, 6_000) * 1_000 * 100
             # A mover came from another country of the same region, so the region stays covered.
             neighbours = [code for code in team_countries if code != country_code and region_code[code] == region_code[country_code]]
             if key in movers and neighbours:
                 previous = neighbours[0]
-                moved_on = date(2026, 7, 1)
-                territories.append(TerritorySpec(key, previous, None, hire, date(2026, 6, 30), potential))
+                moved_on = before_plan(6)
+                territories.append(TerritorySpec(key, previous, None, hire, month_end(before_plan(7)), potential))
                 territories.append(TerritorySpec(key, country_code, None, max(hire, moved_on), None, potential))
             else:
                 territories.append(TerritorySpec(key, country_code, None, hire, None, potential))
             if key in departures:
                 former_key = f"former-{key}"
-                left_on = _random_day(rng, date(2026, 8, 1), date(2026, 10, 31))
+                left_on = _random_day(rng, before_plan(5), month_end(before_plan(3)))
                 add(
                     former_key,
                     Role.SELLER,
                     manager_key,
-                    hire_date=_random_day(rng, date(2016, 1, 1), date(2022, 12, 31)),
+                    hire_date=_random_day(rng, before_plan(132), month_end(before_plan(49))),
                     left_on=left_on,
                     carries_quota=True,
                 )
@@ -320,27 +321,35 @@ def country_on(territories: Sequence[TerritorySpec], on: date) -> str | None:
     return None
 
 
-def build_customers(rng: random.Random, org: Organisation, *, count: int) -> tuple[list[CustomerSpec], list[TerritorySpec]]:
+def build_customers(
+    rng: random.Random, org: Organisation, *, count: int, timeline: DemoTimeline
+) -> tuple[list[CustomerSpec], list[TerritorySpec]]:
     """Customers spread over countries by market weight, each owned by a seller covering its country.
+
+    Owners are the sellers on the books at ``as_of``, recent hires with about half an
+    established seller's book. A customer whose owner was hired during the history was looked
+    after before by a colleague in its country (the one who left, if someone did), its
+    ``previous_owner_key``, up to the owner's hire date.
 
     About one in 75 (at least three) is a named account: an enterprise customer with a
     named-account territory for its owner.
     """
     people = {person.key: person for person in org.people}
     countries = [country for region in catalog.REGIONS for country in region.countries]
-    # Owners: sellers on the books today (not future hires, not leavers), by current country.
+    # Owners: sellers on the books at as_of, by the country they cover then; established sellers count twice.
     owners_by_country: dict[str, list[str]] = {}
     owners_by_region: dict[str, list[str]] = {}
     regions = region_of_country()
     coverage = territories_by_seller(org.territories)
     for person in org.people:
-        if not person.carries_quota or not person.is_active or person.hire_date is None or person.hire_date > catalog.DEMO_TODAY:
+        if not person.carries_quota or not person.is_active or person.hire_date is None or person.hire_date > timeline.as_of:
             continue
-        covered = country_on(coverage.get(person.key, []), catalog.DEMO_TODAY)
+        covered = country_on(coverage.get(person.key, []), timeline.as_of)
         if covered is None:
             continue
-        owners_by_country.setdefault(covered, []).append(person.key)
-        owners_by_region.setdefault(regions[covered].code, []).append(person.key)
+        weight = 1 if person.hire_date >= timeline.months_before_plan(2) else 2
+        owners_by_country.setdefault(covered, []).extend([person.key] * weight)
+        owners_by_region.setdefault(regions[covered].code, []).extend([person.key] * weight)
     everyone = [key for keys in owners_by_country.values() for key in keys]
     if not everyone:
         everyone = [person.key for person in org.people if person.carries_quota and person.is_active]
@@ -362,7 +371,9 @@ def build_customers(rng: random.Random, org: Organisation, *, count: int) -> tup
             used.add(name)
             roll = rng.randint(1, 100)
             segment = "enterprise" if roll <= 12 else "mid_market" if roll <= 50 else "small_business"
-            customers.append(CustomerSpec(f"C{number:06d}", name, segment, country.code, rng.choice(owners), False))
+            owner = people[rng.choice(owners)]
+            previous, since = _previous_owner(rng, owner, country.code, org.territories, people, timeline)
+            customers.append(CustomerSpec(f"C{number:06d}", name, segment, country.code, owner.key, False, previous, since))
     named_target = max(3, round(count / 75)) if count else 0
     by_region: dict[str, list[int]] = {}
     for index, customer in enumerate(customers):
@@ -377,14 +388,39 @@ def build_customers(rng: random.Random, org: Organisation, *, count: int) -> tup
     territories: list[TerritorySpec] = []
     for index in sorted(named):
         customer = customers[index]
-        customers[index] = CustomerSpec(customer.code, customer.name, customer.segment, customer.country_code, customer.owner_key, True)
+        customers[index] = replace(customer, is_named_account=True)
         owner = people[customer.owner_key]
         assert owner.hire_date is not None
-        starts = max(owner.hire_date, date(2024, 1, 1))
+        starts = max(owner.hire_date, timeline.months_before_plan(36))
         territories.append(TerritorySpec(owner.key, None, customer.code, starts, None, rng.randint(2_000, 9_000) * 1_000 * 100))
     return customers, territories
 
 
-def history_months() -> list[date]:
-    first = add_months(month_start(catalog.PLAN_START), -catalog.HISTORY_MONTHS)
-    return [add_months(first, offset) for offset in range(catalog.HISTORY_MONTHS)]
+def _previous_owner(
+    rng: random.Random,
+    owner: PersonSpec,
+    country_code: str,
+    territories: Sequence[TerritorySpec],
+    people: dict[str, PersonSpec],
+    timeline: DemoTimeline,
+) -> tuple[str | None, date | None]:
+    """Who looked after a customer in ``country_code`` before ``owner`` was hired during the history."""
+    assert owner.hire_date is not None
+    if owner.hire_date <= timeline.history_start:
+        return None, None
+    colleagues = sorted(
+        {
+            territory.seller_key
+            for territory in territories
+            if territory.region_code == country_code
+            and territory.seller_key != owner.key
+            and (people[territory.seller_key].hire_date or owner.hire_date) < owner.hire_date
+        },
+        key=_key_order,
+    )
+    leavers = [key for key in colleagues if not people[key].is_active]
+    if leavers:
+        return leavers[0], owner.hire_date
+    if colleagues:
+        return colleagues[rng.randrange(len(colleagues))], owner.hire_date
+    return None, owner.hire_date

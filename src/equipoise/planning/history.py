@@ -11,13 +11,11 @@ Where the figures come from, so that each query costs O(months) or one grouped s
 
 - :func:`monthly_totals` for the whole company reads the company's monthly rollups (node 0,
   grain month, measure booked), kept exact on ingest;
-- within a bucket's condition, and per seller, the result lines themselves, grouped by day (and
-  seller) in SQL and by month in Python: one scan of the lines, returning at most a row per
-  seller and day.
+- within a bucket's condition, and per seller, the result lines themselves, grouped by month
+  (and seller) in SQL: one scan of the lines, returning a row per seller and month.
 
-:class:`~equipoise.planning.models.RevenueHistory` (monthly amounts the demo used to load
-before there were result lines) is not read any more: with no result lines there is no history,
-and allocation by history weighs sellers equally, as it does any seller without history.
+With no result lines there is no history, and allocation by history weighs sellers equally, as
+it does any seller without history.
 """
 
 from __future__ import annotations
@@ -26,7 +24,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
 
-from django.db.models import BigIntegerField, ExpressionWrapper, F, Q, QuerySet, Sum, Value
+from django.db import connection
+from django.db.models import BigIntegerField, CharField, DateField, ExpressionWrapper, F, Func, Q, QuerySet, Sum, Value
+from django.db.models.functions import Substr, TruncMonth
 
 from equipoise.core.periods import add_months, month_start
 from equipoise.org.models import Region
@@ -75,12 +75,8 @@ def monthly_totals(*, start: date | None = None, end: date | None = None, condit
             rollups = rollups.filter(period__lte=month_start(end))
         rows = rollups.values("period").annotate(total=Sum("amount_minor")).order_by("period").values_list("period", "total")
     else:
-        # By day in SQL, by month here: SQLite truncates dates in a Python function, row by row.
-        by_month: dict[date, int] = defaultdict(int)
-        days = _booked_lines(condition, start=start, end=end).values("occurred_on").annotate(total=Sum("amount_minor")).order_by()
-        for day, total in days.values_list("occurred_on", "total"):
-            by_month[month_start(day)] += total
-        rows = sorted(by_month.items())
+        months = _booked_lines(condition, start=start, end=end).annotate(month=_month()).values("month").annotate(total=Sum("amount_minor"))
+        rows = sorted((_as_month(month), total) for month, total in months.order_by().values_list("month", "total"))
     return {month: total for month, total in rows if total}
 
 
@@ -90,26 +86,37 @@ def seller_monthly_averages(*, condition: Q, start: date | None = None, end: dat
     A month counts when the seller's credited bookings in it sum to more than zero. ``start`` and
     ``end`` (months, inclusive) bound the history; by default all of it.
     """
-    # Grouped by seller and day in SQL, by month here (SQLite truncates dates in a Python function,
-    # row by row). The seller id is grouped as an expression, not the bare column: SQLite would
-    # otherwise walk the (seller, occurred_on) index to get the groups in order and fetch every
-    # line by id, several times slower than one scan of the table; PostgreSQL plans the same.
+    # The seller id is grouped as an expression, not the bare column: SQLite would otherwise walk
+    # the (seller, occurred_on) index to get the groups in order and fetch every line by id,
+    # several times slower than one scan of the table; PostgreSQL plans the same either way.
     credited_seller = ExpressionWrapper(F("seller_id") + Value(0), output_field=BigIntegerField())
-    per_day = (
+    per_month = (
         _booked_lines(condition, start=start, end=end)
-        .annotate(credited_seller=credited_seller)
-        .values("credited_seller", "occurred_on")
+        .annotate(credited_seller=credited_seller, month=_month())
+        .values("credited_seller", "month")
         .annotate(total=Sum("amount_minor"))
         .order_by()
-        .values_list("credited_seller", "occurred_on", "total")
+        .values_list("credited_seller", "total")
     )
-    per_month: dict[tuple[int, date], int] = defaultdict(int)
-    for seller_id, day, total in per_day:
-        per_month[(seller_id, month_start(day))] += total
     sums: dict[int, int] = defaultdict(int)
     counts: dict[int, int] = defaultdict(int)
-    for (seller_id, _), total in per_month.items():
+    for seller_id, total in per_month:
         if total > 0:
             sums[seller_id] += total
             counts[seller_id] += 1
     return {seller: (sums[seller] // counts[seller], counts[seller]) for seller in sums}
+
+
+def _month() -> Func:
+    """The month of ``occurred_on``, computed by the database itself. Django truncates dates on
+    SQLite in a Python function called for every row; SQLite stores a date as ``YYYY-MM-DD``
+    text, so its first seven characters are the month, with no call out of SQL."""
+    if connection.vendor == "sqlite":
+        return Substr("occurred_on", 1, 7, output_field=CharField())
+    return TruncMonth("occurred_on", output_field=DateField())
+
+
+def _as_month(value: date | str) -> date:
+    if isinstance(value, str):
+        return date(int(value[:4]), int(value[5:7]), 1)
+    return month_start(value)

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from equipoise.org.models import Customer, Motion, Person, ProductApplication, ProductLine, Region
+from equipoise.org.models import Customer, Motion, ProductApplication, ProductLine, Region
 
 
 class PlanKind(models.TextChoices):
@@ -146,28 +146,3 @@ class PlanMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bucket_id} {self.month:%Y-%m}: {self.amount_minor}"
-
-
-class RevenueHistory(models.Model):
-    """Past revenue per month, seller and bucket dimensions: what seasonality and allocation learn from.
-
-    Read only through :mod:`equipoise.planning.history`; the results app will later derive the
-    same figures from result lines behind that interface.
-    """
-
-    month = models.DateField()
-    seller = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
-    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
-    product_line = models.ForeignKey(ProductLine, on_delete=models.PROTECT, related_name="+")
-    product_application = models.ForeignKey(ProductApplication, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    motion = models.CharField(max_length=10, choices=Motion.choices)
-    currency = models.CharField(max_length=3, default="EUR")
-    amount_minor = models.BigIntegerField()
-
-    class Meta:
-        verbose_name_plural = "revenue history"
-        indexes = [models.Index(fields=["month"]), models.Index(fields=["seller", "month"])]
-
-    def __str__(self) -> str:
-        return f"{self.seller_id} {self.month:%Y-%m}: {self.amount_minor}"

@@ -14,7 +14,7 @@ from equipoise.core.access import PLAN_APPROVER_ROLES, Role
 from equipoise.core.audit import stamp
 from equipoise.core.errors import AccessDenied, ApplicationError
 from equipoise.core.money import allocate_minor, validate_currency
-from equipoise.core.periods import month_end, month_range, month_start
+from equipoise.core.periods import add_months, month_end, month_range, month_start
 from equipoise.org.models import Motion, Person, Region, Territory
 from equipoise.org.selectors import access_person_by_id, person_for_user, sales_head, user_role
 from equipoise.planning import history
@@ -49,6 +49,7 @@ def _territory_matches(territory: Territory, bucket: PlanBucket, region_parent: 
 
 
 MIN_HISTORY_MONTHS = 6
+HISTORY_MONTHS = 24
 
 
 def _base_weights(method: str, bucket: PlanBucket, seller_ids: Iterable[int], territories: Sequence[Territory]) -> dict[int, int]:
@@ -68,7 +69,11 @@ def _base_weights(method: str, bucket: PlanBucket, seller_ids: Iterable[int], te
     # Weight by revenue per month of history, not the total: a seller with a short history
     # (hired recently) is not punished for the months before they joined. A seller with fewer
     # than MIN_HISTORY_MONTHS months counts as the bucket's average.
-    monthly = history.seller_monthly_averages(condition=history.bucket_filter(bucket))
+    # The 24 months before the plan: a re-allocation during the plan must not learn from the plan's own months.
+    plan_start = bucket.plan.start_month
+    monthly = history.seller_monthly_averages(
+        condition=history.bucket_filter(bucket), start=add_months(plan_start, -HISTORY_MONTHS), end=add_months(plan_start, -1)
+    )
     known = {seller: average for seller, (average, months) in monthly.items() if months >= MIN_HISTORY_MONTHS and average > 0}
     known = {seller: average for seller, average in known.items() if seller in set(seller_ids)}
     if not known:

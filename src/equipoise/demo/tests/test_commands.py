@@ -1,17 +1,21 @@
 """The `demo`, `serve` and `bench` commands."""
 
 import json
+from datetime import date
 from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db.models import Max
+from django.utils import timezone
 
 from equipoise.demo import catalog
-from equipoise.org.models import Company, Person, Region, Territory
-from equipoise.planning.models import PlanVersion, RevenueHistory
+from equipoise.org.models import Company, Customer, Person, Region, Territory
+from equipoise.planning.models import PlanVersion
 from equipoise.quotas.models import Quota, QuotaAllocation
+from equipoise.results.models import Contract, ImportBatch, ResultLine, Rollup
 
 
 class FakeServer:
@@ -43,8 +47,8 @@ def run(*args):
 
 def test_demo_no_serve_loads_once_and_prints_the_logins(db, fake_waitress):
     # when
-    first, _ = run("demo", "--no-serve", "--sellers", "10", "--customers", "120")
-    counts = (Person.objects.count(), RevenueHistory.objects.count(), Quota.objects.count())
+    first, _ = run("demo", "--no-serve", "--sellers", "10", "--customers", "120", "--as-of", "2026-11-18")
+    counts = (Person.objects.count(), ResultLine.objects.count(), Contract.objects.count(), Rollup.objects.count(), Quota.objects.count())
     second, _ = run("demo", "--no-serve", "--sellers", "10", "--customers", "120")
 
     # then
@@ -53,18 +57,36 @@ def test_demo_no_serve_loads_once_and_prints_the_logins(db, fake_waitress):
     for login in catalog.LOGINS:
         assert f"  {login} " in first
     assert "Password for every demo login: equipoise-demo" in first
+    assert "weekly imports up to 18 Nov 2026" in first
     assert "already in" in second and "nothing loaded" in second
-    assert (Person.objects.count(), RevenueHistory.objects.count(), Quota.objects.count()) == counts
+    assert (
+        Person.objects.count(),
+        ResultLine.objects.count(),
+        Contract.objects.count(),
+        Rollup.objects.count(),
+        Quota.objects.count(),
+    ) == counts
     assert Company.objects.count() == 1
     assert fake_waitress.created == {}
 
 
-def test_demo_default_scale_loads_forty_sellers(db):
+def test_demo_default_scale_loads_forty_sellers_up_to_today(db):
     out, _ = run("demo", "--no-serve")
 
+    today = timezone.localdate()
     assert "  40 sellers, 1,500 customers," in out
     assert Person.objects.filter(carries_quota=True, is_active=True).count() == 40
     assert QuotaAllocation.objects.get().state == "locked"
+    assert QuotaAllocation.objects.get().plan.start_month == date(today.year, 1, 1)
+    assert ResultLine.objects.aggregate(last=Max("occurred_on"))["last"] <= today
+    assert ImportBatch.objects.count() > 100  # one a week, 24 months of history and more
+
+
+def test_demo_rejects_a_reference_day_that_is_not_a_date(db):
+    with pytest.raises(CommandError, match="'2026-02-30' is not a date: write it as YYYY-MM-DD"):
+        run("demo", "--no-serve", "--as-of", "2026-02-30")
+
+    assert not Person.objects.exists()
 
 
 def test_demo_serves_with_waitress_after_loading(db, fake_waitress):
@@ -119,7 +141,10 @@ def test_bench_allocate_prints_one_reconciled_json_line_and_leaves_the_database_
             Region.objects.count(),
             Territory.objects.count(),
             PlanVersion.objects.count(),
-            RevenueHistory.objects.count(),
+            ResultLine.objects.count(),
+            ImportBatch.objects.count(),
+            Rollup.objects.count(),
+            Customer.objects.count(),
             Quota.objects.count(),
             get_user_model().objects.count(),
         )

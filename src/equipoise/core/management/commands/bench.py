@@ -61,7 +61,7 @@ class Command(ApplicationCommand):
             "--method",
             choices=AllocationMethod.values,
             default=AllocationMethod.HISTORY,
-            help="Allocation method (default history, the heaviest: it reads revenue history per bucket).",
+            help="Allocation method (default history, the heaviest: it reads booked result lines per bucket).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -26,6 +27,13 @@ from equipoise.demo.loader import LOAD_STEPS, LoadResult, load_demo
 from equipoise.demo.spec import DEFAULT_CUSTOMERS, DEFAULT_SEED, DEFAULT_SELLERS
 
 _LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+def iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date: write it as YYYY-MM-DD, for example 2026-11-26.") from error
 
 
 def positive(text: str) -> int:
@@ -50,7 +58,15 @@ class Command(ApplicationCommand):
         parser.add_argument("--no-serve", action="store_true", help="Stop after loading; do not start the server.")
         parser.add_argument("--sellers", type=positive, default=DEFAULT_SELLERS, help=f"Sellers to generate (default {DEFAULT_SELLERS}).")
         parser.add_argument("--customers", type=positive, default=DEFAULT_CUSTOMERS, help=f"Customers (default {DEFAULT_CUSTOMERS}).")
-        parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="Random seed: the same seed gives the same company.")
+        parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="Random seed: the same seed and --as-of give the same company.")
+        parser.add_argument(
+            "--as-of",
+            type=iso_date,
+            default=None,
+            metavar="YYYY-MM-DD",
+            help="The demo's today (default: today's date). The plans start with the fiscal year containing it, the 24 months "
+            "of history end just before, and results run up to this day.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEMO_MODE:
@@ -71,7 +87,9 @@ class Command(ApplicationCommand):
                 progress.update(task, completed=done, description=label)
 
             started = time.perf_counter()
-            result = load_demo(seed=options["seed"], sellers=options["sellers"], customers=options["customers"], progress=report)
+            result = load_demo(
+                as_of=options["as_of"], seed=options["seed"], sellers=options["sellers"], customers=options["customers"], progress=report
+            )
             progress.update(task, completed=len(LOAD_STEPS))
         self._print_summary(result, url=server_url(options["host"], options["port"]), seconds=time.perf_counter() - started)
         if options["host"] not in _LOCAL_HOSTS and "*" not in settings.ALLOWED_HOSTS:
@@ -90,9 +108,10 @@ class Command(ApplicationCommand):
         else:
             self.stdout.write(f"The demo company {result.company} is already in {_where()}: reusing it, nothing loaded.")
         self.stdout.write(
-            f"  {counts['sellers']:,} sellers, {counts['customers']:,} customers, "
-            f"{counts['history_rows']:,} rows of monthly revenue history, "
-            f"{counts['plans']} plans, {counts['quota_rows']:,} quota cells, {counts['commits']:,} commits."
+            f"  {counts['sellers']:,} sellers, {counts['customers']:,} customers, {counts['contracts']:,} contracts, "
+            f"{counts['result_lines']:,} result lines in {counts['import_batches']:,} weekly imports"
+            + (f" up to {result.results_until:%d %b %Y}" if result.results_until else "")
+            + f", {counts['plans']} plans, {counts['quota_rows']:,} quota cells, {counts['commits']:,} commits."
         )
         self.stdout.write(f"Open {url} and sign in as one of:")
         width = max((len(login.username) for login in result.logins), default=0)
