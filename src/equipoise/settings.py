@@ -146,6 +146,7 @@ STATIC_ROOT = DATA_DIR / "static"
 # straight from the finders (demo and tests).
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
+
 def _plotly_js_dir() -> str:
     import plotly
 
