@@ -427,10 +427,15 @@ def retention_report(
             row = _positions(unit or _Unit([], []), basis, windows[-1], lapse)
             breakdown.append(BreakdownRow(key, label, scope_text, retention.figures_between(row[chosen_period.baseline], row[as_of])))
     plan = approved_plan()
+    # The plan's objectives are annual: a month's or a quarter's retention is shown beside them but
+    # not judged against them (a monthly GRR of 99% says nothing about a 92% annual objective).
+    judged = chosen_grain == retention.RetentionGrain.YEAR
     objectives = {
-        "grr": retention.objective_check(figures.grr, plan.grr_objective_bp if plan else None, higher_is_better=True),
-        "nrr": retention.objective_check(figures.nrr, plan.nrr_objective_bp if plan else None, higher_is_better=True),
-        "logo_churn": retention.objective_check(figures.logo_churn, plan.max_logo_churn_bp if plan else None, higher_is_better=False),
+        "grr": retention.objective_check(figures.grr if judged else None, plan.grr_objective_bp if plan else None, higher_is_better=True),
+        "nrr": retention.objective_check(figures.nrr if judged else None, plan.nrr_objective_bp if plan else None, higher_is_better=True),
+        "logo_churn": retention.objective_check(
+            figures.logo_churn if judged else None, plan.max_logo_churn_bp if plan else None, higher_is_better=False
+        ),
     }
     return RetentionReport(
         scope=chosen_scope,

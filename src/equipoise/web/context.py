@@ -10,6 +10,8 @@ from django.urls import reverse
 from equipoise.core.access import Role
 from equipoise.org.selectors import person_for_user, user_role, user_sees_company
 
+PLAN_NOT_YOURS = "The company plan is for executives, finance and sales ops; your part of it is your quota."
+
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = request.user
@@ -18,7 +20,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     path = request.path
     sees_company = user_sees_company(user)
     items: list[dict[str, Any]] = [
-        {"label": "Plan", "url": reverse("planning:list") if sees_company else None, "prefixes": ("/plans/",)},
+        {
+            "label": "Plan",
+            "url": reverse("planning:list") if sees_company else None,
+            "prefixes": ("/plans/",),
+            "why_disabled": "" if sees_company else PLAN_NOT_YOURS,
+        },
         {"label": "Quotas", "url": reverse("quotas:table"), "prefixes": ("/quotas/",)},
         {"label": "Results", "url": reverse("tracking:dissect"), "prefixes": ("/tracking/", "/results/")},
         {"label": "Variances", "url": None, "prefixes": ("/variances/",)},

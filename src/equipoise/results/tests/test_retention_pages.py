@@ -85,10 +85,13 @@ def test_the_executive_sees_cards_objectives_trend_breakdown_and_customers(clien
     html = response.content.decode()
     assert "Company · Jan 2027" in html
     assert "Gross revenue retention" in html and "41.7%" in html  # 10,000 kept of 24,000
-    assert "Objective at least 90%" in html and "Missed" in html  # GRR 41.7% < 90%
+    assert "Objective at least 90%" in html  # annual objectives: shown beside a month, not judged
     assert "Objective at least 80%" in html
     assert "Objective at most 10%" in html
-    assert "✓ </span>Met" not in html  # every objective is missed here: met/missed said in words, not colour
+    assert "</span>Met" not in html and "</span>Missed" not in html
+    year = client.get(PAGE, {"grain": "year", "period": "2027-01"}).content.decode()
+    assert '<span aria-hidden="true">✗ </span>Missed' in year  # GRR below 90%: said in words, not colour alone
+    assert "✓ </span>Met" not in year
     assert 'id="retention-chart"' in html and "plotly.min.js" in html
     assert "By team and seller" in html and "Maria Manager" not in html.split("By team and seller")[0].split("<h2")[-1]
     assert "Acme" in html and "Globex" in html and "Churned" in html
@@ -97,7 +100,7 @@ def test_the_executive_sees_cards_objectives_trend_breakdown_and_customers(clien
 def test_a_met_objective_is_marked_in_words_and_symbol(client, org, book, approved_plan):
     PlanVersion.objects.filter(pk=approved_plan.pk).update(grr_objective_bp=4_000)
     client.force_login(org.executive)
-    html = client.get(PAGE, {"period": "2027-01"}).content.decode()
+    html = client.get(PAGE, {"grain": "year", "period": "2027-01"}).content.decode()
     assert '<span aria-hidden="true">✓ </span>Met' in html
 
 

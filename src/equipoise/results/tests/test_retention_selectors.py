@@ -127,11 +127,15 @@ def test_the_trend_holds_the_periods_before(org, book):
     assert (december.cohort_count, december.churned_count) == (3, 0)
 
 
-def test_objectives_come_from_the_approved_plan(org, book, approved_plan):
+def test_objectives_come_from_the_approved_plan_and_are_judged_on_fiscal_years(org, book, approved_plan):
     PlanVersion.objects.filter(pk=approved_plan.pk).update(grr_objective_bp=6_000, nrr_objective_bp=8_000, max_logo_churn_bp=2_500)
-    result = report(org.executive)
-    assert result.plan_name == approved_plan.name
-    assert (result.objectives["grr"].met, result.objectives["nrr"].met, result.objectives["logo_churn"].met) == (True, False, False)
+    year = report(org.executive, grain="year", period="2027-01")
+    assert year.plan_name == approved_plan.name
+    assert (year.objectives["grr"].met, year.objectives["nrr"].met, year.objectives["logo_churn"].met) == (True, False, False)
+    # The objectives are annual: a month is shown beside them but not judged.
+    month = report(org.executive)
+    assert [month.objectives[key].met for key in ("grr", "nrr", "logo_churn")] == [None, None, None]
+    assert month.objectives["grr"].objective_bp == 6_000
 
 
 def test_without_a_plan_there_is_no_objective(org, book):
