@@ -27,7 +27,8 @@ def test_list_mappings(db):
 def test_a_good_file_prints_the_summary(org, catalog, tmp_path):
     path = write(tmp_path, "week.csv", csv_bytes([equipoise_row("L1"), equipoise_row("L2", amount="0")]))
     output = import_command(str(path), "--mapping", "equipoise", "--source", "weekly", "--user", "admin")
-    assert "Import #1 of week.csv with 'equipoise' into source 'weekly': Imported" in output
+    batch = ImportBatch.objects.get()
+    assert f"Import #{batch.pk} of week.csv with 'equipoise' into source 'weekly': Imported" in output
     assert "  lines created              1" in output
     assert "    zero amount                           1" in output
     assert ImportBatch.objects.get().created_by == org.admin
