@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import csv
+import io
 import os
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.db.models import Sum
+from django.urls import reverse
 
 from equipoise.core.access import Role
 from equipoise.org.models import Customer, Person, ProductApplication, ProductLine, Region
 from equipoise.org.services import person_create
 from equipoise.results.importing.resolve import code_from_name
-from equipoise.results.models import ResultLine
+from equipoise.results.models import ImportBatch, ResultLine
 from equipoise.results.rollups import rollups_compare
 from equipoise.results.services import results_import_file
 from equipoise.results.tests.test_import_helpers import mapping_from, nothing_imported
@@ -105,3 +109,31 @@ def test_unknown_references_are_rejected_otherwise(org):
     assert batch.issues.count() == 10_001  # 3 problems per won row, capped, and the note that says so
     assert nothing_imported()
     assert not Customer.objects.exists() and not ProductLine.objects.exists()
+
+
+def test_the_crm_file_through_the_command_line_and_the_upload_page(crm_org, client, tmp_path):
+    # The command line: the whole pipeline file, summary printed.
+    out = io.StringIO()
+    call_command("import", str(PIPELINE), "--mapping", "crm-opportunities", "--user", "admin", stdout=out, stderr=io.StringIO())
+    batch = ImportBatch.objects.get()
+    assert f"Import #{batch.pk} of sales_pipeline.csv with 'crm-opportunities'" in out.getvalue()
+    assert batch.lines_created == WON_ROWS
+    # The page: a deliberately broken copy (a Won deal whose close date does not exist) is rejected
+    # whole and its error report is shown; nothing more is imported.
+    rows = PIPELINE.read_text(encoding="utf-8").splitlines()
+    header, *data = rows
+    won = next(index for index, row in enumerate(data) if ",Won," in row)
+    fields = data[won].split(",")
+    fields[6] = "2017-02-30"  # close_date
+    data[won] = ",".join(fields)
+    broken = SimpleUploadedFile("sales_pipeline_broken.csv", "\n".join([header, *data]).encode("utf-8"), content_type="text/csv")
+    client.force_login(crm_org.admin)
+    response = client.post(
+        reverse("results:batch-new"), {"file": broken, "mapping": "crm-opportunities", "mode": "all_or_nothing"}, follow=True
+    )
+    html = response.content.decode()
+    assert "was rejected: nothing was imported" in html
+    assert "&#x27;2017-02-30&#x27; is not a date that exists." in html
+    assert "Download the error report (CSV)" in html
+    assert ResultLine.objects.count() == WON_ROWS
+    assert rollups_compare() == []

@@ -193,3 +193,19 @@ def test_presets_are_shown_read_only_and_can_be_copied(client, org, db):
     assert preset.config == before
     copy = client.get(reverse("results:mapping-new"), {"from": preset.pk}).content.decode()
     assert 'value="crm-opportunities-copy"' in copy and "GTXPro = GTX Pro" in copy
+
+
+def test_a_salesforce_export_through_the_upload_page(client, org, catalog):
+    from pathlib import Path
+
+    data = (Path(__file__).parent / "data" / "salesforce_opportunities.csv").read_bytes()
+    login(client, org.executive)
+    upload = SimpleUploadedFile("Opportunities Report.csv", data, content_type="text/csv")
+    response = client.post(
+        reverse("results:batch-new"), {"file": upload, "mapping": "salesforce-opportunities", "mode": "quarantine"}, follow=True
+    )
+    batch = ImportBatch.objects.get()
+    assert (batch.status, batch.lines_created, batch.rows_rejected) == ("committed", 2, 1)
+    html = response.content.decode()
+    assert "The row names no product" in html  # the quarantined row, shown with its reason
+    assert ResultLine.objects.count() == 2
