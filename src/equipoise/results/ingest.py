@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -21,7 +21,16 @@ from django.db import connection
 
 from equipoise.core.money import allocate_minor
 from equipoise.org.models import Person
-from equipoise.results.models import COMPANY_NODE, MEASURE_OF_KIND, Grain, ImportBatch, ResultLine, ResultLineRevision, Rollup
+from equipoise.results.models import (
+    COMPANY_NODE,
+    MEASURE_OF_KIND,
+    Grain,
+    ImportBatch,
+    ResultLine,
+    ResultLineRevision,
+    Rollup,
+    RollupTotal,
+)
 
 # Plain strings, not the enum members: database drivers adapt str, not every str subclass.
 MONTH, DAY = str(Grain.MONTH.value), str(Grain.DAY.value)
@@ -33,6 +42,10 @@ MAX_PENDING_DELTAS = 100_000
 
 # node, grain, measure, period, region, product line, product application, motion, currency
 RollupKey = tuple[int, str, str, date, int, int, int, str, str]
+# node, grain, measure, period, motion, currency
+TotalKey = tuple[int, str, str, date, str, str]
+ROLLUP_KEY_COLUMNS = "node_id, grain, measure, period, region_id, product_line_id, product_application_id, motion, currency"
+TOTAL_KEY_COLUMNS = "node_id, grain, measure, period, motion, currency"
 
 LINE_COLUMNS = (
     "source", "external_id", "seller_id", "share_bp", "kind", "measure", "occurred_on", "currency", "line_amount_minor",
@@ -151,7 +164,9 @@ class Ingestor:
     def flush(self) -> None:
         """Write the pending rollup deltas. :meth:`finish` calls it; call it yourself before
         reading rollups inside the same transaction."""
-        self._upsert_rollups(self._expand(self._deltas))
+        rollups, totals = self._expand(self._deltas)
+        self._upsert(Rollup._meta.db_table, ROLLUP_KEY_COLUMNS, rollups)
+        self._upsert(RollupTotal._meta.db_table, TOTAL_KEY_COLUMNS, totals)
         self._deltas.clear()
 
     # -- reads ---------------------------------------------------------------------------------
@@ -270,9 +285,11 @@ class Ingestor:
             self._insert(lines, deltas, version=version)
         self.counts.corrected += len(corrections)
 
-    def _expand(self, seller_deltas: dict[tuple[Any, ...], list[int]]) -> dict[RollupKey, list[int]]:
-        """Seller-day deltas to rollup keys (see :class:`~equipoise.results.models.Rollup`)."""
+    def _expand(self, seller_deltas: dict[tuple[Any, ...], list[int]]) -> tuple[dict[RollupKey, list[int]], dict[TotalKey, list[int]]]:
+        """Seller-day deltas to rollup keys (see :class:`~equipoise.results.models.Rollup` and
+        :class:`~equipoise.results.models.RollupTotal`)."""
         expanded: dict[RollupKey, list[int]] = defaultdict(lambda: [0, 0])
+        totals: dict[TotalKey, list[int]] = defaultdict(lambda: [0, 0])
         months: dict[date, date] = {}
         nodes_of: dict[int, tuple[int, ...]] = {}  # managers above a seller, then the company
         touched_sellers, touched_months = self.counts.touched_sellers, self.counts.touched_months
@@ -292,45 +309,47 @@ class Ingestor:
                 cell = expanded[(node, MONTH, measure, month, region_id, line_id, application_id, motion, currency)]
                 cell[0] += amount
                 cell[1] += count
+                for grain, period in ((MONTH, month), (DAY, day)):
+                    cell = totals[(node, grain, measure, period, motion, currency)]
+                    cell[0] += amount
+                    cell[1] += count
             cell = expanded[(COMPANY_NODE, DAY, measure, day, region_id, line_id, application_id, motion, currency)]
             cell[0] += amount
             cell[1] += count
-        return expanded
+        return expanded, totals
 
-    def _upsert_rollups(self, deltas: dict[RollupKey, list[int]]) -> None:
-        """Add the deltas to the rollups. Each update adds to the stored value under the row lock,
-        so two imports running at once lose neither's update; on PostgreSQL the keys are upserted
-        in sorted order so that such imports lock rows in the same order (no deadlock). SQLite
-        writers hold the whole database lock, so there is nothing to order there."""
+    def _upsert(self, table: str, key_columns: str, deltas: Mapping[tuple[Any, ...], list[int]]) -> None:
+        """Add the deltas to a rollup table. Each update adds to the stored value under the row
+        lock, so two imports running at once lose neither's update; on PostgreSQL the keys are
+        upserted in sorted order so that such imports lock rows in the same order (no deadlock).
+        SQLite writers hold the whole database lock, so there is nothing to order there."""
         rows = [(*key, amount, count) for key, (amount, count) in deltas.items() if amount or count]
         if not rows:
             return
-        table = Rollup._meta.db_table
-        key_columns = "node_id, grain, measure, period, region_id, product_line_id, product_application_id, motion, currency"
+        width = key_columns.count(",") + 3
         on_conflict = (
             f"ON CONFLICT ({key_columns}) DO UPDATE SET amount_minor = {table}.amount_minor + excluded.amount_minor, "
             f"line_count = {table}.line_count + excluded.line_count"
         )
         with connection.cursor() as cursor:
             if self._vendor == "postgresql":
-                # One statement for all keys: COPY the deltas into a temporary table and upsert
-                # from it. (executemany would send a statement per key, ~40 µs each.)
+                # One statement for all keys: COPY the deltas into a temporary table shaped like the
+                # rollup table and upsert from it. (executemany would send a statement per key.)
+                staging = f"equipoise_delta_{table}"
                 cursor.execute(
-                    "CREATE TEMPORARY TABLE IF NOT EXISTS equipoise_rollup_delta ("
-                    "node_id bigint, grain varchar(1), measure varchar(8), period date, region_id bigint, product_line_id bigint, "
-                    "product_application_id bigint, motion varchar(10), currency varchar(3), amount_minor bigint, line_count bigint"
-                    ") ON COMMIT DROP"
+                    f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ON COMMIT DROP AS "
+                    f"SELECT {key_columns}, amount_minor, line_count FROM {table} WITH NO DATA"
                 )
-                with cursor.cursor.copy(f"COPY equipoise_rollup_delta ({key_columns}, amount_minor, line_count) FROM STDIN") as copy:
+                with cursor.cursor.copy(f"COPY {staging} ({key_columns}, amount_minor, line_count) FROM STDIN") as copy:
                     for row in rows:
                         copy.write_row(row)
                 cursor.execute(
                     f"INSERT INTO {table} ({key_columns}, amount_minor, line_count) "
-                    f"SELECT {key_columns}, amount_minor, line_count FROM equipoise_rollup_delta ORDER BY {key_columns} {on_conflict}"
+                    f"SELECT {key_columns}, amount_minor, line_count FROM {staging} ORDER BY {key_columns} {on_conflict}"
                 )
-                cursor.execute("TRUNCATE equipoise_rollup_delta")
+                cursor.execute(f"TRUNCATE {staging}")
                 return
-            sql = f"INSERT INTO {table} ({key_columns}, amount_minor, line_count) VALUES ({', '.join(['%s'] * 11)}) {on_conflict}"
+            sql = f"INSERT INTO {table} ({key_columns}, amount_minor, line_count) VALUES ({', '.join(['%s'] * width)}) {on_conflict}"
             for start in range(0, len(rows), 5000):
                 cursor.executemany(sql, rows[start : start + 5000])
 

@@ -239,6 +239,33 @@ class Rollup(models.Model):
         return f"{self.grain}{self.period} node {self.node_id}: {self.amount_minor}"
 
 
+class RollupTotal(models.Model):
+    """Exact sums over every dimension at once, for reads that need no dimension: per manager (all
+    credits strictly below them; their own credits are in :class:`Rollup`'s seller rows and the
+    lines) and for the company (node 0: everything), monthly and daily, by measure and motion.
+
+    One row per node, period and motion instead of one per dimension combination: a team-by-team
+    or day-by-day view reads a few rows per cell. Kept on ingest like :class:`Rollup`.
+    """
+
+    node_id = models.BigIntegerField(help_text="Person id of a manager; 0 for the whole company.")
+    grain = models.CharField(max_length=1, choices=Grain.choices)
+    measure = models.CharField(max_length=8, choices=Measure.choices)
+    period = models.DateField()
+    motion = models.CharField(max_length=10, choices=Motion.choices)
+    currency = models.CharField(max_length=3)
+    amount_minor = models.BigIntegerField(default=0)
+    line_count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["node_id", "grain", "measure", "period", "motion", "currency"], name="rollup_total_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grain}{self.period} node {self.node_id} {self.motion}: {self.amount_minor}"
+
+
 class BillingPeriod(models.TextChoices):
     MONTHLY = "monthly", "Monthly"
     ANNUAL = "annual", "Annual"

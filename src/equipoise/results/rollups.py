@@ -1,32 +1,37 @@
 """Recompute rollups from the result lines and compare them with the stored ones.
 
-The stored rollups are maintained incrementally on ingest; this is the independent check (and
-the repair after a reorganisation moves sellers between teams).
+The stored rollups (:class:`Rollup` and :class:`RollupTotal`) are maintained incrementally on
+ingest; this is the independent check, and the repair after a reorganisation moves sellers
+between teams.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Count, Sum
 
-from equipoise.results.ingest import DAY, MONTH, RollupKey, ancestor_map
-from equipoise.results.models import COMPANY_NODE, ResultLine, Rollup
+from equipoise.results.ingest import DAY, MONTH, ROLLUP_KEY_COLUMNS, TOTAL_KEY_COLUMNS, ancestor_map
+from equipoise.results.models import COMPANY_NODE, ResultLine, Rollup, RollupTotal
+
+Key = tuple[Any, ...]  # ("rollup", *Rollup key) or ("total", *RollupTotal key)
+_TABLES: dict[str, tuple[type[models.Model], str]] = {"rollup": (Rollup, ROLLUP_KEY_COLUMNS), "total": (RollupTotal, TOTAL_KEY_COLUMNS)}
 
 
 @dataclass(frozen=True, slots=True)
 class RollupDifference:
-    key: RollupKey
+    key: Key
     stored: tuple[int, int]
     expected: tuple[int, int]
 
 
-def expected_rollups() -> dict[RollupKey, tuple[int, int]]:
-    """What the rollups should hold, from every result line (grouped by seller, day and dimensions in SQL)."""
+def expected_rollups() -> dict[Key, tuple[int, int]]:
+    """What both rollup tables should hold, from every result line (grouped by seller, day and dimensions in SQL)."""
     ancestors = ancestor_map()
-    expected: dict[RollupKey, list[int]] = defaultdict(lambda: [0, 0])
+    expected: dict[Key, list[int]] = defaultdict(lambda: [0, 0])
     rows = (
         ResultLine.objects.values(
             "seller_id", "measure", "occurred_on", "region_id", "product_line_id", "product_application_id", "motion", "currency"
@@ -39,12 +44,14 @@ def expected_rollups() -> dict[RollupKey, tuple[int, int]]:
         month = day.replace(day=1)
         measure, motion, currency = row["measure"], row["motion"], row["currency"]
         dimensions = (row["region_id"], row["product_line_id"], row["product_application_id"] or 0)
-        keys: list[RollupKey] = [
-            (row["seller_id"], MONTH, measure, month, 0, 0, 0, motion, currency),
-            (COMPANY_NODE, DAY, measure, day, *dimensions, motion, currency),
+        keys: list[Key] = [
+            ("rollup", row["seller_id"], MONTH, measure, month, 0, 0, 0, motion, currency),
+            ("rollup", COMPANY_NODE, DAY, measure, day, *dimensions, motion, currency),
         ]
         for node in (*ancestors.get(row["seller_id"], ()), COMPANY_NODE):
-            keys.append((node, MONTH, measure, month, *dimensions, motion, currency))
+            keys.append(("rollup", node, MONTH, measure, month, *dimensions, motion, currency))
+            keys.append(("total", node, MONTH, measure, month, motion, currency))
+            keys.append(("total", node, DAY, measure, day, motion, currency))
         for key in keys:
             cell = expected[key]
             cell[0] += row["amount"]
@@ -52,43 +59,41 @@ def expected_rollups() -> dict[RollupKey, tuple[int, int]]:
     return {key: (amount, lines) for key, (amount, lines) in expected.items() if amount or lines}
 
 
-def stored_rollups() -> dict[RollupKey, tuple[int, int]]:
-    fields = ("node_id", "grain", "measure", "period", "region_id", "product_line_id", "product_application_id", "motion", "currency")
-    stored: dict[RollupKey, tuple[int, int]] = {}
-    for row in Rollup.objects.values_list(*fields, "amount_minor", "line_count").iterator(chunk_size=20_000):
-        if row[9] or row[10]:
-            stored[row[:9]] = (row[9], row[10])
+def stored_rollups() -> dict[Key, tuple[int, int]]:
+    stored: dict[Key, tuple[int, int]] = {}
+    for label, (model, key_columns) in _TABLES.items():
+        fields = [column.strip() for column in key_columns.split(",")]
+        for row in model.objects.values_list(*fields, "amount_minor", "line_count").iterator(chunk_size=20_000):  # type: ignore[attr-defined]
+            amount, lines = row[-2], row[-1]
+            if amount or lines:
+                stored[(label, *row[:-2])] = (amount, lines)
     return stored
 
 
+def _differences(expected: dict[Key, tuple[int, int]], stored: dict[Key, tuple[int, int]]) -> list[RollupDifference]:
+    return [
+        RollupDifference(key=key, stored=stored.get(key, (0, 0)), expected=expected.get(key, (0, 0)))
+        for key in sorted(set(expected) | set(stored), key=repr)
+        if expected.get(key, (0, 0)) != stored.get(key, (0, 0))
+    ]
+
+
 def rollups_compare() -> list[RollupDifference]:
-    expected, stored = expected_rollups(), stored_rollups()
-    differences = []
-    for key in sorted(set(expected) | set(stored)):
-        if expected.get(key, (0, 0)) != stored.get(key, (0, 0)):
-            differences.append(RollupDifference(key=key, stored=stored.get(key, (0, 0)), expected=expected.get(key, (0, 0))))
-    return differences
+    return _differences(expected_rollups(), stored_rollups())
 
 
 @transaction.atomic
 def rollups_rebuild() -> list[RollupDifference]:
     """Replace every rollup with values recomputed from the lines; returns what differed."""
     expected = expected_rollups()
-    stored = stored_rollups()
-    differences = [
-        RollupDifference(key=key, stored=stored.get(key, (0, 0)), expected=expected.get(key, (0, 0)))
-        for key in sorted(set(expected) | set(stored))
-        if expected.get(key, (0, 0)) != stored.get(key, (0, 0))
-    ]
+    differences = _differences(expected, stored_rollups())
     if differences:
-        Rollup.objects.all().delete()
-        table = Rollup._meta.db_table
-        columns = (
-            "node_id, grain, measure, period, region_id, product_line_id, product_application_id, motion, currency, "
-            "amount_minor, line_count"
-        )
-        rows = [(*key, amount, lines) for key, (amount, lines) in sorted(expected.items())]
-        with connection.cursor() as cursor:
-            for start in range(0, len(rows), 5000):
-                cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * 11)})", rows[start : start + 5000])
+        for label, (model, key_columns) in _TABLES.items():
+            model.objects.all().delete()  # type: ignore[attr-defined]
+            rows = [(*key[1:], amount, lines) for key, (amount, lines) in expected.items() if key[0] == label]
+            width = key_columns.count(",") + 3
+            sql = f"INSERT INTO {model._meta.db_table} ({key_columns}, amount_minor, line_count) VALUES ({', '.join(['%s'] * width)})"
+            with connection.cursor() as cursor:
+                for start in range(0, len(rows), 5000):
+                    cursor.executemany(sql, rows[start : start + 5000])
     return differences

@@ -2,9 +2,11 @@
 
 Where the figures come from (see :class:`~equipoise.results.models.Rollup`):
 
-- the company, whole months or days: the company rollups (node 0), by every dimension;
-- a team (manager), whole months: the manager's rollups for everyone below them (dimension
-  columns set), plus the manager's own credits;
+- with no dimension asked for (totals, motion, the org tree): :class:`RollupTotal`, a row per
+  manager or company, period and motion, plus each person's own credits;
+- the company, whole months or days, by a dimension: the company rollups (node 0);
+- a team (manager), whole months, by a dimension: the manager's rollups for everyone below them
+  (dimension columns set), plus the manager's own credits;
 - a seller, whole months by motion: the seller's monthly rollup (dimension columns 0);
 - everything else — a seller by region or product, a team's days and weeks, anything by customer
   or for one customer — from the result lines, always bounded by an index: (seller, day) for a
@@ -28,7 +30,7 @@ from django.db.models.functions import Abs, TruncMonth
 
 from equipoise.core.periods import month_start
 from equipoise.org.models import Person
-from equipoise.results.models import COMPANY_NODE, Grain, ResultLine, Rollup
+from equipoise.results.models import COMPANY_NODE, Grain, ResultLine, Rollup, RollupTotal
 
 MONTH_BASE = str(Grain.MONTH.value)
 DAY_BASE = str(Grain.DAY.value)
@@ -99,6 +101,13 @@ def _rollups(request: ActualRequest, grain: str) -> QuerySet[Rollup]:
     return Rollup.objects.filter(grain=grain, measure=request.measure, currency=request.currency, period__gte=first, period__lte=last)
 
 
+def _totals(request: ActualRequest, grain: str) -> QuerySet[RollupTotal]:
+    """Sums over every dimension for managers' subtrees and the company (see RollupTotal)."""
+    first, last = (month_start(request.start), month_start(request.end)) if grain == MONTH_BASE else (request.start, request.end)
+    totals = RollupTotal.objects.filter(grain=grain, measure=request.measure, currency=request.currency)
+    return totals.filter(_dimension_q(request, with_dimensions=False), period__gte=first, period__lte=last)
+
+
 def _scope_sellers(request: ActualRequest) -> Q:
     """The scope's sellers as a condition on lines' leading index column. For the company it still
     names every person: that lets the (seller, day) index bound the read to the date range."""
@@ -156,14 +165,20 @@ def _dimension_sources(request: ActualRequest, field: str | None) -> list[tuple[
     if request.customer is not None:
         return [(_lines(request), _line_period(request))]
     if request.kind == COMPANY:
+        if not needs_dimensions:
+            return [(_totals(request, request.base).filter(node_id=COMPANY_NODE), F("period"))]
         return [(_rollups(request, request.base).filter(_dimension_q(request), node_id=COMPANY_NODE), F("period"))]
     if request.kind == TEAM:
-        if request.base == DAY_BASE:
-            return [(_lines(request), _line_period(request))]
         assert request.person_id is not None
         if not needs_dimensions:
-            # The manager's node: everyone below (dimension columns set) and their own credits (columns 0).
-            return [(_rollups(request, MONTH_BASE).filter(_dimension_q(request), node_id=request.person_id), F("period"))]
+            # Everyone below the manager (their totals) and the manager's own credits.
+            subtree: tuple[QuerySet[Any], Any] = (_totals(request, request.base).filter(node_id=request.person_id), F("period"))
+            if request.base == DAY_BASE:
+                return [subtree, (_lines(request, sellers=[request.person_id]), _line_period(request))]
+            own = _rollups(request, MONTH_BASE).filter(_dimension_q(request), node_id=request.person_id, region_id=0)
+            return [subtree, (own, F("period"))]
+        if request.base == DAY_BASE:
+            return [(_lines(request), _line_period(request))]
         below = _rollups(request, MONTH_BASE).filter(_dimension_q(request), node_id=request.person_id, region_id__gt=0)
         return [(below, F("period")), (_lines(request, sellers=[request.person_id]), _line_period(request))]
     if request.base == MONTH_BASE and not needs_dimensions:
@@ -198,6 +213,19 @@ def by_dimension(request: ActualRequest, dimension: str | None, *, region_top: M
 def by_org(request: ActualRequest, org_rows: Sequence[OrgRow]) -> Cells:
     """Figures by (period, org row key). Lines outside every row are under ``OTHER_KEY``."""
     cells: Cells = {}
+    node_to_key = {row.person_id: row.key for row in org_rows}
+    managers = [row.person_id for row in org_rows if row.subtree]
+    people = [row.person_id for row in org_rows]
+    if request.customer is None and request.base == DAY_BASE and not request.has_dimension_filter:
+        # Subtrees from their daily totals, and each person's own credits from the lines.
+        day_sources: list[tuple[QuerySet[Any], Any, str]] = [
+            (_totals(request, DAY_BASE).filter(node_id__in=managers), F("period"), "node_id"),
+            (_lines(request, sellers=people), _line_period(request), "seller_id"),
+        ]
+        for queryset, period, field in day_sources:
+            for bucket_period, node, amount in _grouped(queryset, period, [field]):
+                _add(cells, (bucket_period, node_to_key.get(node, OTHER_KEY)), amount)
+        return cells
     if request.customer is not None or request.base == DAY_BASE:
         whens = [When(seller_id=row.person_id, then=Value(_code(row))) for row in org_rows if not row.subtree]
         whens += [When(seller__path__startswith=row.path, then=Value(_code(row))) for row in org_rows if row.subtree]
@@ -206,9 +234,6 @@ def by_org(request: ActualRequest, org_rows: Sequence[OrgRow]) -> Cells:
         for bucket_period, code, amount in _grouped(_lines(request), _line_period(request), [("org_row", grouping)]):
             _add(cells, (bucket_period, code_to_key[code]), amount)
         return cells
-    node_to_key = {row.person_id: row.key for row in org_rows}
-    managers = [row.person_id for row in org_rows if row.subtree]
-    people = [row.person_id for row in org_rows]
     below = Q(node_id__in=managers, region_id__gt=0) & _dimension_q(request)
     if request.has_dimension_filter:
         sources: list[tuple[QuerySet[Any], Any, str]] = [
@@ -217,7 +242,10 @@ def by_org(request: ActualRequest, org_rows: Sequence[OrgRow]) -> Cells:
         ]
     else:
         own = Q(node_id__in=people, region_id=0) & _dimension_q(request)
-        sources = [(_rollups(request, MONTH_BASE).filter(below | own), F("period"), "node_id")]
+        sources = [
+            (_totals(request, MONTH_BASE).filter(node_id__in=managers), F("period"), "node_id"),
+            (_rollups(request, MONTH_BASE).filter(own), F("period"), "node_id"),
+        ]
     for queryset, period, field in sources:
         for bucket_period, node, amount in _grouped(queryset, period, [field]):
             _add(cells, (bucket_period, node_to_key.get(node, OTHER_KEY)), amount)

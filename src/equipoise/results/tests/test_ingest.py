@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
 from equipoise.results.ingest import Ingestor
-from equipoise.results.models import ResultLine, ResultLineRevision, Rollup
+from equipoise.results.models import ResultLine, ResultLineRevision, Rollup, RollupTotal
 from equipoise.results.rollups import expected_rollups, rollups_compare, rollups_rebuild, stored_rollups
 from equipoise.results.tests.conftest import line, make_batch
 
@@ -24,7 +24,14 @@ def test_a_line_credits_the_seller_every_manager_above_and_the_company(org, cata
         assert _rollup(node) == 100_000
     assert _rollup(org.olga.pk) is None
     assert _rollup(0, grain="D", period=date(2027, 1, 15)) == 100_000
-    assert _rollup(org.maria.pk, grain="D", period=date(2027, 1, 15)) is None  # teams' days come from credits
+    assert _rollup(org.maria.pk, grain="D", period=date(2027, 1, 15)) is None  # by dimension, teams' days come from lines
+    # Totals over every dimension: monthly and daily, for each manager above the seller and the company.
+    totals = sorted(RollupTotal.objects.values_list("node_id", "grain", "period", "amount_minor"))
+    assert totals == sorted(
+        (node, grain, period, 100_000)
+        for node in (org.maria.pk, org.vp.pk, 0)
+        for grain, period in (("M", date(2027, 1, 1)), ("D", date(2027, 1, 15)))
+    )
     assert rollups_compare() == []
 
 
@@ -136,7 +143,7 @@ class RollupPropertyTests(TestCase):
                     )  # fmt: skip
                 ingestor.ingest(chunk)
             assert stored_rollups() == expected_rollups()
-            company = sum(amount for key, (amount, _) in stored_rollups().items() if key[0] == 0 and key[1] == "M")
+            company = sum(amount for key, (amount, _) in stored_rollups().items() if key[:3] == ("rollup", 0, "M"))
             assert company == sum(ResultLine.objects.values_list("amount_minor", flat=True))
             lines = {(row.external_id, row.line_amount_minor) for row in ResultLine.objects.all()}
             assert company == sum(amount for _, amount in lines)

@@ -34,11 +34,12 @@ class Command(ApplicationCommand):
         verb = "differ" if options["check"] else "differed and were rebuilt"
         self.stdout.write(f"{len(differences):,} rollup cells {verb} ({seconds:.1f} s):")
         for difference in differences[:SHOWN_DIFFERENCES]:
-            node, grain, measure, period, region, line, application, motion, currency = difference.key
+            table, node, grain, measure, period, *rest = difference.key
+            where = f"region {rest[0]} line {rest[1]} app {rest[2]} " if table == "rollup" else "all dimensions "
             stored_amount, stored_lines = difference.stored
             expected_amount, expected_lines = difference.expected
             self.stdout.write(
-                f"  node {node} {grain} {period} {measure} region {region} line {line} app {application} {motion} {currency}: "
+                f"  node {node} {grain} {period} {measure} {where}{rest[-2]} {rest[-1]}: "
                 f"stored {stored_amount} ({stored_lines} lines), expected {expected_amount} ({expected_lines} lines)"
             )
         if len(differences) > SHOWN_DIFFERENCES:
