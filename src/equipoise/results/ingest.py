@@ -108,9 +108,10 @@ class Ingestor:
         # the batch.
         self.repeats: list[int] = []
         self.conflicts: list[tuple[int, str]] = []  # (row, external id)
-        # With defer_rollups, seller-day deltas accumulate over the whole batch and the rollups are
-        # written once by finish() (same transaction), so a key touched by many chunks costs one
-        # upsert, not one per chunk. Without it, each ingest() call leaves the rollups up to date.
+        # With defer_rollups, seller-day deltas accumulate across chunks and the rollups are written
+        # when MAX_PENDING_DELTAS keys are pending and by finish() (same transaction), so a key
+        # touched by many chunks costs one upsert, not one per chunk. Without it, each ingest()
+        # call leaves the rollups up to date.
         self._defer_rollups = defer_rollups
         self._deltas: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0])
         # A source with no lines yet needs no look-ups: every line of it in this batch is new.
