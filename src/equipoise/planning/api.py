@@ -27,7 +27,7 @@ from equipoise.api.schemas import (
 from equipoise.core.errors import ApplicationError
 from equipoise.core.periods import add_months
 from equipoise.org.models import Customer, Motion, ProductApplication, ProductLine, Region
-from equipoise.org.selectors import company_get
+from equipoise.org.selectors import company_get, dimension_by_code
 from equipoise.planning import domain, selectors, services
 from equipoise.planning.models import PlanBucket, PlanKind, PlanState, PlanVersion, SeasonalityProfile
 
@@ -301,25 +301,18 @@ def _renamed(error: ApplicationError, names: dict[str, str], prefix: str = "") -
     return error
 
 
-def _by_code(model: type[models.Model], code: str | None, field: str, what: str) -> Any:
-    if not code:
-        return None
-    record = model._default_manager.filter(code=code).first()
-    if record is None:
-        raise ApplicationError(f"There is no {what} with code {code!r}.", field=field)
-    return record
+def _by_code(model: type[models.Model], code: str | None, field: str) -> Any:
+    return dimension_by_code(model, code, field=field) if code else None
 
 
 def _bucket_add(actor: Any, plan: PlanVersion, payload: BucketIn) -> PlanBucket:
     return services.bucket_add(
         actor=actor,
         plan=plan,
-        region=_by_code(Region, payload.region_code, "region_code", "region"),
-        product_line=_by_code(ProductLine, payload.product_line_code, "product_line_code", "product line"),
-        product_application=_by_code(
-            ProductApplication, payload.product_application_code, "product_application_code", "product application"
-        ),
-        customer=_by_code(Customer, payload.customer_code, "customer_code", "customer"),
+        region=_by_code(Region, payload.region_code, "region_code"),
+        product_line=_by_code(ProductLine, payload.product_line_code, "product_line_code"),
+        product_application=_by_code(ProductApplication, payload.product_application_code, "product_application_code"),
+        customer=_by_code(Customer, payload.customer_code, "customer_code"),
         motion=payload.motion or "",
         target_minor=payload.target_minor,
         target_share_bp=payload.target_share_bp,
