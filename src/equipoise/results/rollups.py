@@ -14,8 +14,9 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.db.models import Count, Sum
 
-from equipoise.results.ingest import DAY, MONTH, ROLLUP_KEY_COLUMNS, TOTAL_KEY_COLUMNS, ancestor_map
+from equipoise.results.ingest import DAY, MONTH, ROLLUP_KEY_COLUMNS, TOTAL_KEY_COLUMNS
 from equipoise.results.models import COMPANY_NODE, ResultLine, Rollup, RollupTotal
+from equipoise.results.rollup_nodes import RollupTree
 
 Key = tuple[Any, ...]  # ("rollup", *Rollup key) or ("total", *RollupTotal key)
 _TABLES: dict[str, tuple[type[models.Model], str]] = {"rollup": (Rollup, ROLLUP_KEY_COLUMNS), "total": (RollupTotal, TOTAL_KEY_COLUMNS)}
@@ -29,8 +30,9 @@ class RollupDifference:
 
 
 def expected_rollups() -> dict[Key, tuple[int, int]]:
-    """What both rollup tables should hold, from every result line (grouped by seller, day and dimensions in SQL)."""
-    ancestors = ancestor_map()
+    """What both rollup tables should hold, from every result line (grouped by seller, day and
+    dimensions in SQL), by the rule in :mod:`~equipoise.results.rollup_nodes`."""
+    tree = RollupTree.load()
     expected: dict[Key, list[int]] = defaultdict(lambda: [0, 0])
     rows = (
         ResultLine.objects.values(
@@ -42,15 +44,17 @@ def expected_rollups() -> dict[Key, tuple[int, int]]:
     for row in rows.iterator(chunk_size=20_000):
         day = row["occurred_on"]
         month = day.replace(day=1)
-        measure, motion, currency = row["measure"], row["motion"], row["currency"]
+        seller, measure, motion, currency = row["seller_id"], row["measure"], row["motion"], row["currency"]
         dimensions = (row["region_id"], row["product_line_id"], row["product_application_id"] or 0)
         keys: list[Key] = [
-            ("rollup", row["seller_id"], MONTH, measure, month, 0, 0, 0, motion, currency),
+            ("rollup", COMPANY_NODE, MONTH, measure, month, *dimensions, motion, currency),
             ("rollup", COMPANY_NODE, DAY, measure, day, *dimensions, motion, currency),
+            ("total", COMPANY_NODE, MONTH, measure, month, motion, currency),
+            ("total", COMPANY_NODE, DAY, measure, day, motion, currency),
         ]
-        for node in (*ancestors.get(row["seller_id"], ()), COMPANY_NODE):
+        keys += [("total", node, MONTH, measure, month, motion, currency) for node in tree.managers.get(seller, ())]
+        for node in tree.large.get(seller, ()):
             keys.append(("rollup", node, MONTH, measure, month, *dimensions, motion, currency))
-            keys.append(("total", node, MONTH, measure, month, motion, currency))
             keys.append(("total", node, DAY, measure, day, motion, currency))
         for key in keys:
             cell = expected[key]

@@ -2,15 +2,16 @@
 
 Where the figures come from (see :class:`~equipoise.results.models.Rollup`):
 
-- with no dimension asked for (totals, motion, the org tree): :class:`RollupTotal`, a row per
-  manager or company, period and motion, plus each person's own credits;
-- the company, whole months or days, by a dimension: the company rollups (node 0);
-- a team (manager), whole months, by a dimension: the manager's rollups for everyone below them
-  (dimension columns set), plus the manager's own credits;
-- a seller, whole months by motion: the seller's monthly rollup (dimension columns 0);
-- everything else — a seller by region or product, a team's days and weeks, anything by customer
-  or for one customer — from the result lines, always bounded by an index: (seller, day) for a
-  scope's sellers, or (customer, day) for one customer, with the date range on the second column.
+- the company, with no dimension asked for (totals, motion): :class:`RollupTotal`, node 0, by month
+  or day; by a dimension: the company rollups, by month or day;
+- a team, with no dimension asked for: the manager's monthly totals for everyone below them (every
+  manager keeps them), or daily totals where the subtree is large; by a dimension, whole months:
+  the manager's rollups where the subtree is large (see :mod:`~equipoise.results.rollup_nodes`);
+  the manager's own credits always from their lines;
+- the org tree: each subtree row the same way, each person's own credits from their lines;
+- everything else — a seller, a small team's breakdowns and days, anything by customer or for one
+  customer — from the result lines, always bounded by an index: (seller, day) for a scope's
+  sellers, or (customer, day) for one customer, with the date range on the second column.
 
 No read touches a line outside the scope and the date range. Each function issues a fixed number
 of queries, whatever the number of lines; the rows they return are bounded by the cells shown.
@@ -31,6 +32,7 @@ from django.db.models.functions import Abs, TruncMonth
 from equipoise.core.periods import month_start
 from equipoise.org.models import Person
 from equipoise.results.models import COMPANY_NODE, Grain, ResultLine, Rollup, RollupTotal
+from equipoise.results.rollup_nodes import large_subtrees
 
 MONTH_BASE = str(Grain.MONTH.value)
 DAY_BASE = str(Grain.DAY.value)
@@ -170,21 +172,15 @@ def _dimension_sources(request: ActualRequest, field: str | None) -> list[tuple[
         return [(_rollups(request, request.base).filter(_dimension_q(request), node_id=COMPANY_NODE), F("period"))]
     if request.kind == TEAM:
         assert request.person_id is not None
-        if not needs_dimensions:
-            # Everyone below the manager (their totals) and the manager's own credits.
-            subtree: tuple[QuerySet[Any], Any] = (_totals(request, request.base).filter(node_id=request.person_id), F("period"))
-            if request.base == DAY_BASE:
-                return [subtree, (_lines(request, sellers=[request.person_id]), _line_period(request))]
-            own = _rollups(request, MONTH_BASE).filter(_dimension_q(request), node_id=request.person_id, region_id=0)
-            return [subtree, (own, F("period"))]
-        if request.base == DAY_BASE:
-            return [(_lines(request), _line_period(request))]
-        below = _rollups(request, MONTH_BASE).filter(_dimension_q(request), node_id=request.person_id, region_id__gt=0)
-        return [(below, F("period")), (_lines(request, sellers=[request.person_id]), _line_period(request))]
-    if request.base == MONTH_BASE and not needs_dimensions:
-        assert request.person_id is not None
-        own = _rollups(request, MONTH_BASE).filter(_dimension_q(request), node_id=request.person_id, region_id=0)
-        return [(own, F("period"))]
+        # The manager's own credits always come from their lines; everyone below from the totals
+        # or rollups their subtree keeps (see rollup_nodes), else from their lines too.
+        own = (_lines(request, sellers=[request.person_id]), _line_period(request))
+        large = request.person_id in large_subtrees([(request.person_id, request.person_path)])
+        if not needs_dimensions and (request.base == MONTH_BASE or large):
+            return [(_totals(request, request.base).filter(node_id=request.person_id), F("period")), own]
+        if large and request.base == MONTH_BASE:
+            below = _rollups(request, MONTH_BASE).filter(_dimension_q(request), node_id=request.person_id)
+            return [(below, F("period")), own]
     return [(_lines(request), _line_period(request))]
 
 
@@ -211,44 +207,52 @@ def by_dimension(request: ActualRequest, dimension: str | None, *, region_top: M
 
 
 def by_org(request: ActualRequest, org_rows: Sequence[OrgRow]) -> Cells:
-    """Figures by (period, org row key). Lines outside every row are under ``OTHER_KEY``."""
+    """Figures by (period, org row key). Lines outside every row are under ``OTHER_KEY``.
+
+    A subtree row reads its manager's totals or rollups where the subtree keeps what the request
+    needs (see rollup_nodes); every other row — a person's own credits, a small subtree by day
+    or by dimension, anything for one customer — is read from the lines in one grouped query."""
     cells: Cells = {}
     node_to_key = {row.person_id: row.key for row in org_rows}
-    managers = [row.person_id for row in org_rows if row.subtree]
-    people = [row.person_id for row in org_rows]
-    if request.customer is None and request.base == DAY_BASE and not request.has_dimension_filter:
-        # Subtrees from their daily totals, and each person's own credits from the lines.
-        day_sources: list[tuple[QuerySet[Any], Any, str]] = [
-            (_totals(request, DAY_BASE).filter(node_id__in=managers), F("period"), "node_id"),
-            (_lines(request, sellers=people), _line_period(request), "seller_id"),
-        ]
-        for queryset, period, field in day_sources:
-            for bucket_period, node, amount in _grouped(queryset, period, [field]):
-                _add(cells, (bucket_period, node_to_key.get(node, OTHER_KEY)), amount)
-        return cells
-    if request.customer is not None or request.base == DAY_BASE:
-        whens = [When(seller_id=row.person_id, then=Value(_code(row))) for row in org_rows if not row.subtree]
-        whens += [When(seller__path__startswith=row.path, then=Value(_code(row))) for row in org_rows if row.subtree]
-        code_to_key = {_code(row): row.key for row in org_rows} | {OTHER_CODE: OTHER_KEY}
-        grouping = Case(*whens, default=Value(OTHER_CODE), output_field=IntegerField()) if whens else Value(OTHER_CODE)
+    subtrees = [row for row in org_rows if row.subtree]
+    large = large_subtrees((row.person_id, row.path) for row in subtrees) if request.customer is None else set()
+    rolled: list[int] = []
+    source: QuerySet[Any] | None = None
+    if request.customer is None:
+        if not request.has_dimension_filter and request.base == MONTH_BASE:
+            rolled = [row.person_id for row in subtrees]  # every manager keeps monthly totals
+            source = _totals(request, MONTH_BASE)
+        elif not request.has_dimension_filter:
+            rolled = [row.person_id for row in subtrees if row.person_id in large]
+            source = _totals(request, DAY_BASE)
+        elif request.base == MONTH_BASE:
+            rolled = [row.person_id for row in subtrees if row.person_id in large]
+            source = _rollups(request, MONTH_BASE).filter(_dimension_q(request))
+    if rolled and source is not None:
+        for bucket_period, node, amount in _grouped(source.filter(node_id__in=rolled), F("period"), ["node_id"]):
+            _add(cells, (bucket_period, node_to_key.get(node, OTHER_KEY)), amount)
+    from_lines = [row for row in org_rows if row.person_id not in rolled]
+    if request.customer is not None:
+        # One customer's lines, by the (customer, day) index, sorted into rows in the database.
+        whens = [When(seller_id=row.person_id, then=Value(_code(row))) for row in from_lines if not row.subtree]
+        whens += [When(seller__path__startswith=row.path, then=Value(_code(row))) for row in from_lines if row.subtree]
+        code_to_key = {_code(row): row.key for row in from_lines} | {OTHER_CODE: OTHER_KEY}
+        grouping = Case(*whens, default=Value(OTHER_CODE), output_field=IntegerField())
         for bucket_period, code, amount in _grouped(_lines(request), _line_period(request), [("org_row", grouping)]):
             _add(cells, (bucket_period, code_to_key[code]), amount)
         return cells
-    below = Q(node_id__in=managers, region_id__gt=0) & _dimension_q(request)
-    if request.has_dimension_filter:
-        sources: list[tuple[QuerySet[Any], Any, str]] = [
-            (_rollups(request, MONTH_BASE).filter(below), F("period"), "node_id"),
-            (_lines(request, sellers=people), _line_period(request), "seller_id"),
-        ]
-    else:
-        own = Q(node_id__in=people, region_id=0) & _dimension_q(request)
-        sources = [
-            (_totals(request, MONTH_BASE).filter(node_id__in=managers), F("period"), "node_id"),
-            (_rollups(request, MONTH_BASE).filter(own), F("period"), "node_id"),
-        ]
-    for queryset, period, field in sources:
-        for bucket_period, node, amount in _grouped(queryset, period, [field]):
-            _add(cells, (bucket_period, node_to_key.get(node, OTHER_KEY)), amount)
+    # People's own credits (a rolled-up subtree's manager's too: totals hold only who is below)
+    # and small subtrees: their sellers' lines, by the (seller, day) index.
+    row_of: dict[int, str] = {row.person_id: row.key for row in org_rows if not row.subtree or row.person_id in rolled}
+    small = [row for row in from_lines if row.subtree]
+    if small:
+        under = Q()
+        for row in small:
+            under |= Q(path__startswith=row.path)
+        for person_id, path in Person.objects.filter(under).values_list("id", "path"):
+            row_of[person_id] = next(row.key for row in small if path.startswith(row.path))
+    for bucket_period, seller, amount in _grouped(_lines(request, sellers=sorted(row_of)), _line_period(request), ["seller_id"]):
+        _add(cells, (bucket_period, row_of[seller]), amount)
     return cells
 
 
@@ -281,21 +285,24 @@ def by_customer(request: ActualRequest, *, limit: int, always: Iterable[int] = (
 
 def other_currencies(request: ActualRequest) -> list[str]:
     """Currencies of the scope's results in the range other than the one compared with the plan."""
-    node = COMPANY_NODE if request.kind == COMPANY or request.person_id is None else request.person_id
-    found = (
-        Rollup.objects.filter(
+    found: set[str] = set()
+    if request.kind != SELLER:
+        node = COMPANY_NODE if request.kind == COMPANY or request.person_id is None else request.person_id
+        totals = RollupTotal.objects.filter(
             grain=MONTH_BASE,
             node_id=node,
             measure=request.measure,
             period__gte=month_start(request.start),
             period__lte=month_start(request.end),
         )
-        .exclude(currency=request.currency)
-        .values_list("currency", flat=True)
-        .distinct()
-        .order_by("currency")
-    )
-    return list(found[:5])
+        found.update(totals.exclude(currency=request.currency).values_list("currency", flat=True).distinct().order_by())
+    if request.person_id is not None and request.kind != COMPANY:
+        # The person's own credits (a seller's all): not in any subtree's totals.
+        own = ResultLine.objects.filter(
+            seller_id=request.person_id, measure=request.measure, occurred_on__gte=request.start, occurred_on__lte=request.end
+        )
+        found.update(own.exclude(currency=request.currency).values_list("currency", flat=True).distinct().order_by())
+    return sorted(found)[:5]
 
 
 def by_period(cells: Mapping[tuple[date, Any], int]) -> dict[Any, dict[date, int]]:

@@ -2,6 +2,7 @@ from datetime import date, timedelta
 
 from django.db import transaction
 from django.db.models import Sum
+from django.test import override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
@@ -16,21 +17,36 @@ def _rollup(node, grain="M", period=date(2027, 1, 1)):
     return Rollup.objects.filter(node_id=node, grain=grain, period=period).aggregate(total=Sum("amount_minor"))["total"]
 
 
-def test_a_line_credits_the_seller_every_manager_above_and_the_company(org, catalog):
+def _total(node, grain="M", period=date(2027, 1, 1)):
+    return RollupTotal.objects.filter(node_id=node, grain=grain, period=period).aggregate(total=Sum("amount_minor"))["total"]
+
+
+def test_a_line_credits_the_company_and_every_manager_above_the_seller(org, catalog, settings):
+    settings.EQUIPOISE_LARGE_SUBTREE = 1_000  # no subtree is large: managers keep monthly totals only
     ingestor = Ingestor(batch=make_batch())
     ingestor.ingest([line(org, catalog)])
     assert ingestor.counts.created == 1
-    for node in (org.sam.pk, org.maria.pk, org.vp.pk, 0):
-        assert _rollup(node) == 100_000
-    assert _rollup(org.olga.pk) is None
+    assert _rollup(0) == 100_000
     assert _rollup(0, grain="D", period=date(2027, 1, 15)) == 100_000
-    assert _rollup(org.maria.pk, grain="D", period=date(2027, 1, 15)) is None  # by dimension, teams' days come from lines
-    # Totals over every dimension: monthly and daily, for each manager above the seller and the company.
+    for node in (org.sam.pk, org.maria.pk, org.vp.pk):  # small teams and sellers read their lines
+        assert _rollup(node) is None
     totals = sorted(RollupTotal.objects.values_list("node_id", "grain", "period", "amount_minor"))
     assert totals == sorted(
-        (node, grain, period, 100_000)
-        for node in (org.maria.pk, org.vp.pk, 0)
-        for grain, period in (("M", date(2027, 1, 1)), ("D", date(2027, 1, 15)))
+        [(node, "M", date(2027, 1, 1), 100_000) for node in (org.maria.pk, org.vp.pk, 0)] + [(0, "D", date(2027, 1, 15), 100_000)]
+    )
+    assert rollups_compare() == []
+
+
+def test_large_subtrees_keep_rollups_by_dimension_and_daily_totals(org, catalog, settings):
+    settings.EQUIPOISE_LARGE_SUBTREE = 3  # the VP has more than 3 people below, Maria's team not
+    Ingestor(batch=make_batch()).ingest([line(org, catalog)])
+    assert _rollup(org.vp.pk) == _rollup(0) == 100_000
+    assert _rollup(org.maria.pk) is None and _rollup(org.sam.pk) is None
+    assert _rollup(org.vp.pk, grain="D", period=date(2027, 1, 15)) is None  # by dimension, only the company has days
+    totals = sorted(RollupTotal.objects.values_list("node_id", "grain", "period", "amount_minor"))
+    assert totals == sorted(
+        [(node, "M", date(2027, 1, 1), 100_000) for node in (org.maria.pk, org.vp.pk, 0)]
+        + [(node, "D", date(2027, 1, 15), 100_000) for node in (org.vp.pk, 0)]
     )
     assert rollups_compare() == []
 
@@ -58,7 +74,7 @@ def test_a_changed_line_is_a_correction_with_history(org, catalog):
     assert revision.previous["credits"] == [[org.sam.pk, 10_000]]
     assert revision.batch == first
     assert _rollup(0) == 70_001
-    assert _rollup(org.maria.pk) + _rollup(org.omar.pk) == 70_001
+    assert _total(org.maria.pk) + _total(org.omar.pk) == 70_001
     assert rollups_compare() == []
 
 
@@ -91,6 +107,7 @@ line_strategy = st.tuples(
 )
 
 
+@override_settings(EQUIPOISE_LARGE_SUBTREE=2)  # the VP's and M1's subtrees are large, M2's is not
 class RollupPropertyTests(TestCase):
     """Random batches in any order and repetition give the rollups a from-scratch rebuild gives."""
 
