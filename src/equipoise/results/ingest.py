@@ -36,9 +36,12 @@ from equipoise.results.rollup_nodes import RollupTree
 MONTH, DAY = str(Grain.MONTH.value), str(Grain.DAY.value)
 _MEASURE = {str(kind.value): str(measure.value) for kind, measure in MEASURE_OF_KIND.items()}
 
-# Bounds the memory pending rollup deltas take: each seller-day key expands to about six rollup
-# keys of ~300 bytes when flushed.
+# Bounds the memory the removals of corrected lines take before they are written.
 MAX_PENDING_DELTAS = 100_000
+# Rows written between two rollup flushes in a deferred batch: large enough that the keys the
+# company and large subtrees share are summed before they are upserted, small enough that the
+# flushes run while the file is still being read (see importing.writer).
+FLUSH_ROWS = 200_000
 
 # node, grain, measure, period (ISO), region, product line, product application, motion, currency
 RollupKey = tuple[int, str, str, str, int, int, int, str, str]
@@ -46,6 +49,7 @@ RollupKey = tuple[int, str, str, str, int, int, int, str, str]
 TotalKey = tuple[int, str, str, str, str, str]
 ROLLUP_KEY_COLUMNS = "node_id, grain, measure, period, region_id, product_line_id, product_application_id, motion, currency"
 TOTAL_KEY_COLUMNS = "node_id, grain, measure, period, motion, currency"
+_MANAGER_NODES, _LARGE_NODES = "equipoise_rollup_managers", "equipoise_rollup_large"
 
 LINE_COLUMNS = (
     "source", "external_id", "seller_id", "share_bp", "kind", "measure", "occurred_on", "currency", "line_amount_minor",
@@ -110,12 +114,15 @@ class Ingestor:
         self._written = WrittenIds()
         self.repeats: list[int] = []
         self.conflicts: list[tuple[int, str]] = []  # (row, external id)
-        # With defer_rollups, seller-day deltas accumulate across chunks and the rollups are written
-        # when MAX_PENDING_DELTAS keys are pending and by finish() (same transaction), so a key
-        # touched by many chunks costs one upsert, not one per chunk. Without it, each ingest()
-        # call leaves the rollups up to date.
+        # Rollups are summed from the written rows by the database (see _roll_up_written). With
+        # defer_rollups that happens every FLUSH_ROWS rows and in finish() (same transaction), so a
+        # key touched by many chunks costs one upsert per flush, not one per chunk. Without it,
+        # each ingest() call leaves the rollups up to date.
         self._defer_rollups = defer_rollups
-        self._deltas: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0])
+        self._deltas: dict[tuple[Any, ...], list[int]] = defaultdict(_pair)  # removals by corrections
+        self._unrolled = 0  # credit rows written since the last flush
+        self._rolled_up_to = 0  # the highest id of this batch's rows already in the rollups
+        self._node_tables = False
         # Whether a source had lines before this batch: if not, only this batch can have written
         # an id of it, and the Bloom filter says which ids need a look-up.
         self._source_had_lines: dict[str, bool] = {}
@@ -158,21 +165,25 @@ class Ingestor:
         if corrections:
             self._apply_corrections(corrections, deltas)
         if new_lines:
-            self._insert(new_lines, deltas, version=1)
+            self._insert(new_lines, version=1)
             self.counts.created += len(new_lines)
         written = self._written
         for line in new_lines:
             written.add(line.source, line.external_id)
-        if not self._defer_rollups or len(deltas) > MAX_PENDING_DELTAS:
+        if not self._defer_rollups or self._unrolled >= FLUSH_ROWS or len(deltas) > MAX_PENDING_DELTAS:
             self.flush()
 
     def flush(self) -> None:
         """Write the pending rollup deltas. :meth:`finish` calls it; call it yourself before
         reading rollups inside the same transaction."""
-        rollups, totals = self._expand(self._deltas)
-        self._upsert(Rollup._meta.db_table, ROLLUP_KEY_COLUMNS, rollups)
-        self._upsert(RollupTotal._meta.db_table, TOTAL_KEY_COLUMNS, totals)
-        self._deltas.clear()
+        if self._deltas:
+            rollups, totals = self._expand(self._deltas)
+            self._upsert(Rollup._meta.db_table, ROLLUP_KEY_COLUMNS, rollups)
+            self._upsert(RollupTotal._meta.db_table, TOTAL_KEY_COLUMNS, totals)
+            self._deltas.clear()
+        if self._unrolled:
+            self._roll_up_written()
+            self._unrolled = 0
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -204,11 +215,13 @@ class Ingestor:
 
     # -- writes --------------------------------------------------------------------------------
 
-    def _insert(self, lines: Sequence[LineInput], deltas: dict[tuple[Any, ...], list[int]], *, version: int) -> None:
+    def _insert(self, lines: Sequence[LineInput], *, version: int) -> None:
+        """Write the lines' credit rows; their rollups follow in :meth:`flush`, from the rows."""
         batch_id = self.batch.pk
         measure_of = _MEASURE
         rows = []
         periods = self._periods
+        touched_sellers = self.counts.touched_sellers
         for line in lines:
             measure = measure_of[line.kind]
             fingerprint = line.fingerprint()
@@ -227,21 +240,9 @@ class Ingestor:
                         batch_id, version, fingerprint,
                     )
                 )  # fmt: skip
-                cell = deltas[
-                    (
-                        seller_id,
-                        measure,
-                        line.occurred_on,
-                        line.region_id,
-                        line.product_line_id,
-                        application or 0,
-                        line.motion,
-                        line.currency,
-                    )
-                ]
-                cell[0] += part
-                cell[1] += 1
+                touched_sellers.add(seller_id)
         self._bulk_insert(ResultLine._meta.db_table, LINE_COLUMNS, rows)
+        self._unrolled += len(rows)
 
     def _apply_corrections(self, corrections: list[tuple[LineInput, str, int]], deltas: dict[tuple[Any, ...], list[int]]) -> None:
         source_ids: dict[str, list[str]] = defaultdict(list)
@@ -291,14 +292,13 @@ class Ingestor:
         for line, _, version in corrections:
             by_version[version + 1].append(line)
         for version, lines in by_version.items():
-            self._insert(lines, deltas, version=version)
+            self._insert(lines, version=version)
         self.counts.corrected += len(corrections)
 
     def _expand(self, seller_deltas: dict[tuple[Any, ...], list[int]]) -> tuple[dict[RollupKey, list[int]], dict[TotalKey, list[int]]]:
-        """Seller-day deltas to rollup keys, by the rule in :mod:`~equipoise.results.rollup_nodes`:
-        the company by dimension monthly and daily; every manager above the seller in monthly
-        totals; large subtrees by dimension monthly and in daily totals. Periods are ISO text, which
-        every driver passes through without an adapter call per row."""
+        """Seller-day deltas (the removals of corrected lines) to rollup keys, by the same rule as
+        :meth:`_roll_up_written`. Periods are ISO text, which every driver passes through without an
+        adapter call per row."""
         expanded: dict[RollupKey, list[int]] = defaultdict(_pair)
         totals: dict[TotalKey, list[int]] = defaultdict(_pair)
         periods = self._periods
@@ -336,6 +336,83 @@ class Ingestor:
                 cell[0] += amount
                 cell[1] += count
         return expanded, totals
+
+    def _roll_up_written(self) -> None:
+        """Add this batch's rows written since the last flush to the rollups, summed by the database
+        (one statement per rollup table), by the rule in :mod:`~equipoise.results.rollup_nodes`:
+        the company by dimension monthly and daily, large subtrees by dimension monthly; in the
+        totals, the company monthly and daily, every manager monthly, large subtrees daily."""
+        table = ResultLine._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT MAX(id) FROM {table} WHERE id > %s AND batch_id = %s", [self._rolled_up_to, self.batch.pk])
+            (last,) = cursor.fetchone()
+            if last is None:
+                return
+            self._node_tables_fill(cursor)
+            if self._vendor == "postgresql":
+                # The sums sort a few hundred thousand rows: in memory, not in temporary files.
+                cursor.execute("SET LOCAL work_mem = '128MB'")
+            window = [self.batch.pk, self._rolled_up_to, last]
+            where = "l.batch_id = %s AND l.id > %s AND l.id <= %s"
+            month = "date_trunc('month', l.occurred_on)::date" if self._vendor == "postgresql" else "substr(l.occurred_on, 1, 8) || '01'"
+            dimensions = "l.region_id, l.product_line_id, COALESCE(l.product_application_id, 0), l.motion, l.currency"
+            sums = "SUM(l.amount_minor), COUNT(*)"
+            rollups = (
+                f"SELECT {COMPANY_NODE}, '{MONTH}', l.measure, {month}, {dimensions}, {sums} FROM {table} l "
+                f"WHERE {where} GROUP BY l.measure, {month}, {dimensions} "
+                f"UNION ALL SELECT {COMPANY_NODE}, '{DAY}', l.measure, l.occurred_on, {dimensions}, {sums} FROM {table} l "
+                f"WHERE {where} GROUP BY l.measure, l.occurred_on, {dimensions} "
+                f"UNION ALL SELECT n.node_id, '{MONTH}', l.measure, {month}, {dimensions}, {sums} FROM {table} l "
+                f"JOIN {_LARGE_NODES} n ON n.person_id = l.seller_id "
+                f"WHERE {where} GROUP BY n.node_id, l.measure, {month}, {dimensions}"
+            )
+            self._upsert_select(cursor, Rollup._meta.db_table, ROLLUP_KEY_COLUMNS, rollups, window * 3)
+            kinds = "l.motion, l.currency"
+            totals = (
+                f"SELECT {COMPANY_NODE}, '{MONTH}', l.measure, {month}, {kinds}, {sums} FROM {table} l "
+                f"WHERE {where} GROUP BY l.measure, {month}, {kinds} "
+                f"UNION ALL SELECT {COMPANY_NODE}, '{DAY}', l.measure, l.occurred_on, {kinds}, {sums} FROM {table} l "
+                f"WHERE {where} GROUP BY l.measure, l.occurred_on, {kinds} "
+                f"UNION ALL SELECT n.node_id, '{MONTH}', l.measure, {month}, {kinds}, {sums} FROM {table} l "
+                f"JOIN {_MANAGER_NODES} n ON n.person_id = l.seller_id "
+                f"WHERE {where} GROUP BY n.node_id, l.measure, {month}, {kinds} "
+                f"UNION ALL SELECT n.node_id, '{DAY}', l.measure, l.occurred_on, {kinds}, {sums} FROM {table} l "
+                f"JOIN {_LARGE_NODES} n ON n.person_id = l.seller_id "
+                f"WHERE {where} GROUP BY n.node_id, l.measure, l.occurred_on, {kinds}"
+            )
+            self._upsert_select(cursor, RollupTotal._meta.db_table, TOTAL_KEY_COLUMNS, totals, window * 4)
+            if self._vendor == "postgresql":
+                cursor.execute("RESET work_mem")
+        self._rolled_up_to = last
+
+    def _node_tables_fill(self, cursor: Any) -> None:
+        """Temporary tables of (person, manager above them) for every manager and for large
+        subtrees, which the roll-up joins the rows with."""
+        if self._node_tables:
+            return
+        temporary = "TEMPORARY" if self._vendor == "postgresql" else "TEMP"
+        for name, nodes in ((_MANAGER_NODES, self._tree.managers), (_LARGE_NODES, self._tree.large)):
+            columns = "person_id bigint NOT NULL, node_id bigint NOT NULL, PRIMARY KEY (person_id, node_id)"
+            cursor.execute(f"CREATE {temporary} TABLE IF NOT EXISTS {name} ({columns})")
+            cursor.execute(f"DELETE FROM {name}")
+            pairs = [(person_id, node) for person_id, above in nodes.items() for node in above]
+            for start in range(0, len(pairs), 5000):
+                cursor.executemany(f"INSERT INTO {name} (person_id, node_id) VALUES (%s, %s)", pairs[start : start + 5000])
+        self._node_tables = True
+
+    def _upsert_select(self, cursor: Any, table: str, key_columns: str, select: str, params: list[Any]) -> None:
+        """Add the (key, amount, count) rows of ``select`` to a rollup table; on PostgreSQL in key
+        order, so that two imports lock rows in the same order (see :meth:`_upsert`)."""
+        positions = ", ".join(str(position) for position in range(1, key_columns.count(",") + 2))
+        order = f" ORDER BY {positions}" if self._vendor == "postgresql" else ""
+        # "WHERE true": SQLite's parser needs it between a SELECT and an upsert clause.
+        cursor.execute(
+            f"INSERT INTO {table} ({key_columns}, amount_minor, line_count) "
+            f"SELECT * FROM ({select}) AS summed WHERE true{order} "
+            f"ON CONFLICT ({key_columns}) DO UPDATE SET amount_minor = {table}.amount_minor + excluded.amount_minor, "
+            f"line_count = {table}.line_count + excluded.line_count",
+            params,
+        )
 
     def _period(self, day: date) -> tuple[str, str]:
         month = day.replace(day=1)
