@@ -137,6 +137,12 @@ LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE") or "UTC"
+
+# Managers with at least this many people below them keep rollups by dimension and daily totals
+# (see equipoise.results.rollup_nodes); run `equipoise rebuild-rollups` after changing it.
+EQUIPOISE_LARGE_SUBTREE = env_int("EQUIPOISE_LARGE_SUBTREE", default=20)
+if EQUIPOISE_LARGE_SUBTREE < 0:
+    raise ImproperlyConfigured(f"EQUIPOISE_LARGE_SUBTREE must be 0 or more, not {EQUIPOISE_LARGE_SUBTREE}.")
 USE_I18N = True
 USE_TZ = True
 

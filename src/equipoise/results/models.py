@@ -199,10 +199,10 @@ COMPANY_NODE = 0
 class Rollup(models.Model):
     """Exact sums of result lines per period and key.
 
-    - monthly per manager (their whole subtree) and for the company (node 0), by every dimension;
-    - daily for the company, by every dimension;
-    - monthly per seller, by measure and motion only (dimension columns 0): a seller's finer
-      breakdowns and a team's days read the lines themselves, indexed by (seller, day).
+    - monthly and daily for the company (node 0), by every dimension;
+    - monthly per manager with a large subtree (everyone below them), by every dimension;
+    - nothing for sellers and small teams: their figures come from their lines, indexed by
+      (seller, day). Which manager is large is decided in :mod:`equipoise.results.rollup_nodes`.
 
     Kept on ingest in the same transaction as the lines; `equipoise rebuild-rollups` recomputes
     them from the credits and reports any difference. A reorganisation changes whose subtree a
@@ -245,8 +245,8 @@ class Rollup(models.Model):
 
 class RollupTotal(models.Model):
     """Exact sums over every dimension at once, for reads that need no dimension: per manager (all
-    credits strictly below them; their own credits are in :class:`Rollup`'s seller rows and the
-    lines) and for the company (node 0: everything), monthly and daily, by measure and motion.
+    credits strictly below them; their own credits are in the lines) monthly, and daily for large
+    subtrees; for the company (node 0: everything) monthly and daily; by measure and motion.
 
     One row per node, period and motion instead of one per dimension combination: a team-by-team
     or day-by-day view reads a few rows per cell. Kept on ingest like :class:`Rollup`.

@@ -24,7 +24,7 @@ from equipoise.org.models import Person
 
 
 def large_subtree_minimum() -> int:
-    return int(getattr(settings, "EQUIPOISE_LARGE_SUBTREE", 20))
+    return int(settings.EQUIPOISE_LARGE_SUBTREE)
 
 
 def _path_ids(path: str) -> list[int]:
