@@ -350,8 +350,12 @@ class Ingestor:
                 return
             self._node_tables_fill(cursor)
             if self._vendor == "postgresql":
-                # The sums sort a few hundred thousand rows: in memory, not in temporary files.
+                # The sums sort a few hundred thousand rows: in memory, not in temporary files. And
+                # the table's statistics predate this batch, so the planner could take a scan of
+                # every line for the window; the (id) index reads only the window's rows.
                 cursor.execute("SET LOCAL work_mem = '128MB'")
+                cursor.execute("SET LOCAL enable_seqscan = off")
+                cursor.execute("SET LOCAL jit = off")  # compiling costs more than these statements
             window = [self.batch.pk, self._rolled_up_to, last]
             where = "l.batch_id = %s AND l.id > %s AND l.id <= %s"
             month = "date_trunc('month', l.occurred_on)::date" if self._vendor == "postgresql" else "substr(l.occurred_on, 1, 8) || '01'"
@@ -383,6 +387,8 @@ class Ingestor:
             self._upsert_select(cursor, RollupTotal._meta.db_table, TOTAL_KEY_COLUMNS, totals, window * 4)
             if self._vendor == "postgresql":
                 cursor.execute("RESET work_mem")
+                cursor.execute("RESET enable_seqscan")
+                cursor.execute("RESET jit")
         self._rolled_up_to = last
 
     def _node_tables_fill(self, cursor: Any) -> None:

@@ -1,0 +1,67 @@
+"""The background writer: chunks written on a second thread land in the caller's transaction."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.db import transaction
+
+from equipoise.results.importing.writer import BackgroundWriter
+from equipoise.results.ingest import Ingestor
+from equipoise.results.models import ResultLine, Rollup
+from equipoise.results.rollups import rollups_compare
+from equipoise.results.tests.conftest import line, make_batch
+
+
+def _chunk(org, catalog, first, count):
+    return [
+        line(org, catalog, f"W{n}", row=n + 2, occurred_on=date(2027, 1, 1) + timedelta(days=n % 40), amount_minor=1_000 + n)
+        for n in range(first, first + count)
+    ]
+
+
+def test_chunks_written_in_the_background_equal_a_rebuild(org, catalog):
+    ingestor = Ingestor(batch=make_batch(), defer_rollups=True)
+    writer = BackgroundWriter(ingestor)
+    for first in (0, 50, 100):
+        writer.submit(_chunk(org, catalog, first, 50))
+    outcomes = writer.close()
+    ingestor.flush()
+    assert ResultLine.objects.count() == 150
+    assert ingestor.counts.created == 150
+    assert [repeats for repeats, _ in outcomes] == [[], [], []]
+    assert rollups_compare() == []
+
+
+def test_a_repeat_across_chunks_comes_back_as_an_outcome(org, catalog):
+    ingestor = Ingestor(batch=make_batch(), defer_rollups=True)
+    writer = BackgroundWriter(ingestor)
+    writer.submit(_chunk(org, catalog, 0, 5))
+    again = line(org, catalog, "W3", row=99, occurred_on=date(2027, 1, 4), amount_minor=1_003)
+    changed = line(org, catalog, "W4", row=100, occurred_on=date(2027, 1, 5), amount_minor=1)
+    writer.submit([again, changed])
+    outcomes = writer.close()
+    assert outcomes[-1] == ([99], [(100, "W4")])
+    assert ResultLine.objects.count() == 5
+
+
+def test_an_error_on_the_writer_is_raised_in_the_caller_and_the_batch_rolls_back(org, catalog, monkeypatch):
+    ingestor = Ingestor(batch=make_batch(), defer_rollups=True)
+    real = ingestor.ingest
+    calls = []
+
+    def failing(chunk):
+        calls.append(len(chunk))
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        real(chunk)
+
+    monkeypatch.setattr(ingestor, "ingest", failing)
+    writer = BackgroundWriter(ingestor)
+    with pytest.raises(RuntimeError, match="disk full"), transaction.atomic():
+        for first in range(0, 500, 50):
+            writer.submit(_chunk(org, catalog, first, 50))
+        writer.close()
+    writer.close()  # closing again after the error is harmless
+    assert calls[:2] == [50, 50]
+    assert ResultLine.objects.count() == 0
+    assert Rollup.objects.count() == 0
