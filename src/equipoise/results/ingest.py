@@ -41,7 +41,7 @@ MAX_PENDING_DELTAS = 100_000
 # Rows written between two rollup flushes in a deferred batch: large enough that the keys the
 # company and large subtrees share are summed before they are upserted, small enough that the
 # flushes run while the file is still being read (see importing.writer).
-FLUSH_ROWS = 200_000
+FLUSH_ROWS = 100_000
 
 # node, grain, measure, period (ISO), region, product line, product application, motion, currency
 RollupKey = tuple[int, str, str, str, int, int, int, str, str]

@@ -8,6 +8,8 @@ and the import run itself.
 - :mod:`.rows` — a file row to a canonical line (filters, skips, duplicates);
 - :mod:`.resolve` — a canonical line to a validated :class:`~equipoise.results.ingest.LineInput`
   (customers, products, sellers, regions; shared with the push API);
+- :mod:`.fastpath` — the common CSV row straight to its line, exactly as ``rows`` and ``resolve``
+  would read it (anything else goes through them);
 - :mod:`.runner` — one import: hash, duplicate check, one transaction, issues, counts;
 - :mod:`.report` — the error report as CSV, formula injection neutralised.
 

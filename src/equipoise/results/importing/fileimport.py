@@ -9,12 +9,15 @@ from django.db import transaction
 
 from equipoise.core.errors import ApplicationError
 from equipoise.org.selectors import company_get
+from equipoise.results.importing import fastpath
 from equipoise.results.importing.config import MappingConfig
+from equipoise.results.importing.fastpath import fast_path
 from equipoise.results.importing.lines import RowInvalid, RowSkipped
-from equipoise.results.importing.readers import Cell, RowReader, SourceFile, open_rows
+from equipoise.results.importing.readers import Cell, CsvRows, RowReader, SourceFile, open_rows
 from equipoise.results.importing.resolve import LineResolver, Policy
 from equipoise.results.importing.rows import RowMapper
 from equipoise.results.importing.runner import CHUNK_LINES, BatchRun, Progress, RowOutcome, start_clock
+from equipoise.results.ingest import LineInput
 from equipoise.results.models import BatchChannel, BatchStatus, ColumnMapping, ImportBatch, ImportIssue
 
 
@@ -42,20 +45,25 @@ def earlier_import(*, sha256: str, mapping_name: str) -> ImportBatch | None:
     )
 
 
-def _rows(reader: RowReader, mapper: RowMapper) -> Iterator[RowOutcome]:
+def _rows(reader: RowReader, mapper: RowMapper, resolver: LineResolver) -> Iterator[RowOutcome | LineInput]:
+    """The file's rows: a line for a row the fast path reads, an outcome (to resolve) for the others."""
     read = mapper.read
-    count = 0
+    # The fast path reads text cells; XLSX rows hold numbers and dates, and take the slow path.
+    fast = fast_path(mapper=mapper, resolver=resolver) if fastpath.ENABLED and isinstance(reader, CsvRows) else None
+    row: int | None = None
     for row, cells in reader:
-        count += 1
+        if fast is not None and (line := fast(row, cells)) is not None:
+            yield line
+            continue
         try:
-            line = read(row, cells)
+            canonical = read(row, cells)
         except RowSkipped as skip:
             yield RowOutcome(row=row, skipped=skip.reason)
         except RowInvalid as invalid:
             yield RowOutcome(row=row, problems=invalid.problems, cells=cells)
         else:
-            yield RowOutcome(row=row, line=line, cells=cells)
-    if count == 0:
+            yield RowOutcome(row=row, line=canonical, cells=cells)
+    if row is None:
         raise ApplicationError("The file has a header but no rows.", field="file", row=2)
 
 
@@ -98,13 +106,14 @@ def import_file(
         batch = ImportBatch.objects.create(status=BatchStatus.COMMITTED, **common)
         reader: RowReader | None = None
         mapper: RowMapper | None = None
+        resolver = LineResolver(source=source_name, policy=policy_of(config))
 
-        def rows() -> Iterator[RowOutcome]:
+        def rows() -> Iterator[RowOutcome | LineInput]:
             nonlocal reader, mapper
             reader = open_rows(source, delimiter=config.delimiter, sheet=config.sheet)
             try:
                 mapper = RowMapper(config=config, header=reader.header, default_currency=company_get().reporting_currency)
-                yield from _rows(reader, mapper)
+                yield from _rows(reader, mapper, resolver)
             finally:
                 reader.close()
 
@@ -119,13 +128,20 @@ def import_file(
             if progress is not None and reader is not None:
                 progress(reader.bytes_read, source.size)
 
+        policy = resolver.policy
+        # Rows are read while earlier chunks are written, unless resolving them may write
+        # (customers, products or sellers created on the way).
+        background = not (policy.create_customers or policy.create_products or policy.create_sellers)
+        if background:
+            resolver.directory.people()  # loaded now: the writer has the connection once rows flow
         run = BatchRun(
             batch=batch,
-            resolver=LineResolver(source=source_name, policy=policy_of(config)),
+            resolver=resolver,
             column=column,
             chunk_lines=chunk_lines,
             progress=report_progress,
             describe=describe,
+            background=background,
         )
         batch = run.run(rows(), started=started)
     if progress is not None:

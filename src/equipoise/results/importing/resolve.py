@@ -167,6 +167,20 @@ class Directory:
             self._people = by
         return self._people
 
+    def people_matching(self, reference: str, match: str) -> tuple[str, list[int]]:
+        """The rule ``auto`` comes to (an e-mail address, else a user name, else a full name) and the
+        people a trimmed seller reference names by it."""
+        people = self.people()
+        if match == "auto":
+            if "@" in reference:
+                match = "email"
+            elif people["username"].get(reference.casefold()):
+                match = "username"
+            else:
+                match = "name"
+        key = _key(reference) if match == "name" else reference.casefold()
+        return match, people[match].get(key, [])
+
     def seller_create(self, reference: str) -> int:
         email = reference if "@" in reference else ""
         full_name = " ".join(reference.split()) if not email else reference
@@ -389,17 +403,7 @@ class LineResolver:
 
     def _seller(self, seller: SellerRef, problems: list[Problem]) -> int | None:
         reference = seller.reference.strip()
-        people = self.directory.people()
-        match = seller.match
-        if match == "auto":
-            if "@" in reference:
-                match = "email"
-            elif people["username"].get(reference.casefold()):
-                match = "username"
-            else:
-                match = "name"
-        key = _key(reference) if match == "name" else reference.casefold()
-        found = people[match].get(key, [])
+        match, found = self.directory.people_matching(reference, seller.match)
         if len(found) == 1:
             return found[0]
         if found:

@@ -206,9 +206,12 @@ class RowMapper:
             return [SellerRef(name, 10_000, match)] if name else []
         if "sellers" not in self.at:
             return []
+        return self.split_sellers(self._text(cells, "sellers"), self._text(cells, "shares"), problems)
+
+    def split_sellers(self, text: str, shares_text: str, problems: list[Problem]) -> list[SellerRef]:
+        """The sellers of a sellers cell and their shares (equal when no shares are given); trimmed texts."""
+        match = self.config.seller_match
         separator = self.config.seller_separator
-        text = self._text(cells, "sellers")
-        shares_text = self._text(cells, "shares")
         if separator not in text and not shares_text:
             return [SellerRef(text, 10_000, match)] if text else []
         names = [part.strip() for part in text.split(separator)]

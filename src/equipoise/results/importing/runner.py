@@ -20,6 +20,7 @@ from django.db import transaction
 from equipoise.core.errors import ApplicationError
 from equipoise.results.importing.lines import CanonicalLine, Problem, RowInvalid, RowSkipped, truncate
 from equipoise.results.importing.resolve import LineResolver
+from equipoise.results.importing.writer import BackgroundWriter, Outcome
 from equipoise.results.ingest import IngestCounts, Ingestor, LineInput
 from equipoise.results.models import BatchMode, BatchStatus, ImportBatch, ImportIssue
 
@@ -56,7 +57,9 @@ class Tally:
 
 
 class BatchRun:
-    """Runs one batch: ``rows`` yields :class:`RowOutcome` values; ``column`` names a field for the report."""
+    """Runs one batch: ``rows`` yields a :class:`RowOutcome` for each row, or the row's
+    :class:`~equipoise.results.ingest.LineInput` when the source resolved it already; ``column``
+    names a field for the report."""
 
     def __init__(
         self,
@@ -67,8 +70,13 @@ class BatchRun:
         chunk_lines: int = CHUNK_LINES,
         progress: Callable[[], None] | None = None,
         describe: Callable[[Any], dict[str, Any]] | None = None,
+        background: bool = False,
     ) -> None:
+        """``background``: write chunks on a second thread while rows are read (see
+        :mod:`.writer`); only when resolving rows never touches the database."""
         self.describe = describe
+        self.background = background
+        self._writer: BackgroundWriter | None = None
         self.batch = batch
         self.resolver = resolver
         self.column = column
@@ -98,14 +106,22 @@ class BatchRun:
                 )
             )
 
-    def run(self, rows: Iterable[RowOutcome], *, started: float) -> ImportBatch:
+    def run(self, rows: Iterable[RowOutcome | LineInput], *, started: float) -> ImportBatch:
         """Validate every row, ingest the valid ones, and record the batch (call inside ``transaction.atomic``)."""
         batch = self.batch
         ingestor = Ingestor(batch=batch, defer_rollups=True)
         fatal: ApplicationError | None = None
+        writer = self._writer = BackgroundWriter(ingestor) if self.background else None
         try:
             with transaction.atomic():
-                self._stream(iter(rows), ingestor)
+                try:
+                    self._stream(iter(rows), ingestor)
+                    if writer is not None:
+                        self._report(writer.close())
+                except BaseException:
+                    if writer is not None:
+                        writer.stop()  # before the savepoint it writes in is rolled back
+                    raise
                 ingestor.flush()  # rollups inside the savepoint: a rejected batch rolls them back too
                 if self.tally.rows_rejected and not self.quarantine:
                     raise _RollBack
@@ -153,54 +169,72 @@ class BatchRun:
         )
 
     def _ingest(self, ingestor: Ingestor, chunk: list[LineInput]) -> None:
-        """Write a chunk; rows repeating a line an earlier chunk wrote are skipped or reported."""
+        """Write a chunk (or hand it to the writer); report what written chunks said."""
+        if self._writer is not None:
+            self._writer.submit(chunk)
+            self._report(self._writer.outcomes())
+            return
         ingestor.ingest(chunk)
-        tally = self.tally
-        for _ in ingestor.repeats:
-            tally.rows_skipped += 1
-            tally.skipped["duplicate row"] += 1
-        for row, external_id in ingestor.conflicts:
-            problem = Problem(
-                "external_id", truncate(external_id), "An earlier row of this file has the same external id with different values."
-            )
-            self._problem(row, [problem], None)
+        self._report([(list(ingestor.repeats), list(ingestor.conflicts))])
         ingestor.repeats.clear()
         ingestor.conflicts.clear()
 
-    def _stream(self, rows: Iterator[RowOutcome], ingestor: Ingestor) -> None:
+    def _report(self, outcomes: list[Outcome]) -> None:
+        """Rows repeating a line an earlier chunk wrote: skipped when the same, reported when not."""
+        tally = self.tally
+        for repeats, conflicts in outcomes:
+            for _ in repeats:
+                tally.rows_skipped += 1
+                tally.skipped["duplicate row"] += 1
+            for row, external_id in conflicts:
+                problem = Problem(
+                    "external_id", truncate(external_id), "An earlier row of this file has the same external id with different values."
+                )
+                self._problem(row, [problem], None)
+
+    def _stream(self, rows: Iterator[RowOutcome | LineInput], ingestor: Ingestor) -> None:
         tally = self.tally
         resolve = self.resolver.resolve
+        progress = self.progress
         chunk: list[LineInput] = []
-        for outcome in rows:
-            tally.rows_read += 1
-            if tally.rows_read % 1000 == 0 and self.progress is not None:
-                self.progress()
-            if outcome.skipped:
-                tally.rows_skipped += 1
-                tally.skipped[outcome.skipped] += 1
-                continue
-            if outcome.problems or outcome.line is None:
-                self._problem(outcome.row, outcome.problems, outcome.cells)
-                continue
-            try:
-                line = resolve(outcome.line)
-            except RowSkipped as skip:
-                tally.rows_skipped += 1
-                tally.skipped[skip.reason] += 1
-                continue
-            except RowInvalid as invalid:
-                self._problem(outcome.row, invalid.problems, outcome.cells)
-                continue
-            if tally.rows_rejected and not self.quarantine:
-                continue  # all-or-nothing and already invalid: only validate the rest
-            chunk.append(line)
-            if len(chunk) >= self.chunk_lines:
-                self._ingest(ingestor, chunk)
-                chunk = []
+        append = chunk.append
+        read = 0
+        try:
+            for outcome in rows:
+                read += 1
+                if read % 1000 == 0 and progress is not None:
+                    progress()
+                if isinstance(outcome, LineInput):
+                    append(outcome)  # resolved by the source (the file import's fast path)
+                else:
+                    if outcome.skipped:
+                        tally.rows_skipped += 1
+                        tally.skipped[outcome.skipped] += 1
+                        continue
+                    if outcome.problems or outcome.line is None:
+                        self._problem(outcome.row, outcome.problems, outcome.cells)
+                        continue
+                    try:
+                        append(resolve(outcome.line))
+                    except RowSkipped as skip:
+                        tally.rows_skipped += 1
+                        tally.skipped[skip.reason] += 1
+                        continue
+                    except RowInvalid as invalid:
+                        self._problem(outcome.row, invalid.problems, outcome.cells)
+                        continue
+                if len(chunk) >= self.chunk_lines:
+                    # All-or-nothing and already invalid: the rest is only validated, not written.
+                    if not (tally.rows_rejected and not self.quarantine):
+                        self._ingest(ingestor, chunk)
+                    chunk = []
+                    append = chunk.append
+        finally:
+            tally.rows_read = read  # also when the file turns out unreadable halfway
         if chunk and not (tally.rows_rejected and not self.quarantine):
             self._ingest(ingestor, chunk)
-        if self.progress is not None:
-            self.progress()
+        if progress is not None:
+            progress()
 
 
 def start_clock() -> float:

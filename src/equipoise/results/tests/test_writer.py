@@ -65,3 +65,15 @@ def test_an_error_on_the_writer_is_raised_in_the_caller_and_the_batch_rolls_back
     assert calls[:2] == [50, 50]
     assert ResultLine.objects.count() == 0
     assert Rollup.objects.count() == 0
+
+
+def test_a_file_broken_after_chunks_were_written_in_the_background_leaves_nothing(org, catalog, tmp_path):
+    from equipoise.results.models import ImportIssue
+    from equipoise.results.services import results_import_file
+    from equipoise.results.tests.test_import_helpers import csv_bytes, equipoise_row, nothing_imported, write
+
+    content = csv_bytes([equipoise_row(f"L{index}") for index in range(20)]) + b"L99,2027-01-15," + b"9" * (2 * 1024 * 1024) + b"\n"
+    batch = results_import_file(actor=None, path_or_file=write(tmp_path, "late.csv", content), mapping_name="equipoise", chunk_lines=3)
+    assert batch.status == "rejected"
+    assert "Row 22 is longer than" in ImportIssue.objects.get(batch=batch).reason
+    assert nothing_imported()
