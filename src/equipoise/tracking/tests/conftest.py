@@ -78,10 +78,11 @@ def allocation(org: Any, approved_plan: Any) -> Any:
     return quota_allocate(actor=org.executive, plan=approved_plan)
 
 
-@pytest.fixture(params=[0, 1_000], ids=["subtrees-rolled-up", "subtrees-from-lines"])
+@pytest.fixture(params=[0, 2, 1_000], ids=["subtrees-rolled-up", "subtrees-mixed", "subtrees-from-lines"])
 def data(request: Any, settings: Any, org: Any, catalog: Catalog, approved_plan: Any, allocation: Any) -> Data:
-    """Every test with results runs twice: with every manager's subtree large (read from rollups)
-    and with none (read from lines; see equipoise.results.rollup_nodes). Figures must not differ."""
+    """Every test with results runs three times: with every manager's subtree large (read from
+    rollups), with some (the VP's and Maria's two sellers, not Omar's one) and with none (read from
+    lines; see equipoise.results.rollup_nodes). Figures must not differ."""
     settings.EQUIPOISE_LARGE_SUBTREE = request.param
     ingest(org, catalog, *standard_lines(org, catalog))
     return Data(org=org, catalog=catalog, plan=approved_plan, allocation=allocation)

@@ -481,11 +481,14 @@ def test_query_counts_are_fixed_whatever_the_number_of_results(data, settings):
     assert after == before
     # Views without a dimension read the subtree totals and the person's own credits: two small
     # reads where a single one over every dimension combination would be far larger.
-    # Small subtrees read a team's breakdown from its lines in one query instead of two rollup reads.
-    expected = [6, 16, 9, 16, 6, 16, 14, 12, 12, 12, 9, 9, 14]
-    if settings.EQUIPOISE_LARGE_SUBTREE > 100:
-        expected[7] = 11
-    assert before == expected
+    # A small subtree reads a team's breakdown from its lines in one query instead of two rollup
+    # reads; org rows mixing large and small subtrees read both, plus who is in the small ones.
+    expected = {
+        0: [6, 16, 9, 16, 6, 16, 14, 12, 12, 12, 9, 9, 14],
+        2: [6, 16, 9, 17, 6, 17, 14, 12, 12, 12, 9, 9, 14],
+        1_000: [6, 16, 9, 16, 6, 16, 14, 11, 12, 12, 9, 9, 14],
+    }
+    assert before == expected[settings.EQUIPOISE_LARGE_SUBTREE]
 
 
 def test_no_read_scans_result_lines_outside_an_index(data):
