@@ -327,6 +327,9 @@ class Ingestor:
                 cell = totals[total_key]
                 cell[0] += amount
                 cell[1] += count
+            cell = expanded[(seller_id, MONTH, measure, month_text, 0, 0, 0, motion, currency)]  # own credits
+            cell[0] += amount
+            cell[1] += count
             for node in managers_of.get(seller_id, ()):
                 cell = totals[(node, MONTH, measure, month_text, motion, currency)]
                 cell[0] += amount
@@ -343,8 +346,9 @@ class Ingestor:
     def _roll_up_written(self) -> None:
         """Add this batch's rows written since the last flush to the rollups, summed by the database
         (one statement per rollup table), by the rule in :mod:`~equipoise.results.rollup_nodes`:
-        the company by dimension monthly and daily, large subtrees by dimension monthly; in the
-        totals, the company monthly and daily, every manager monthly, large subtrees daily."""
+        the company by dimension monthly and daily, large subtrees by dimension monthly, every
+        person's own credits monthly (dimension columns 0); in the totals, the company monthly and
+        daily, every manager monthly, large subtrees daily."""
         table = ResultLine._meta.db_table
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT MAX(id) FROM {table} WHERE id > %s AND batch_id = %s", [self._rolled_up_to, self.batch.pk])
@@ -371,9 +375,11 @@ class Ingestor:
                 f"WHERE {where} GROUP BY l.measure, l.occurred_on, {dimensions} "
                 f"UNION ALL SELECT n.node_id, '{MONTH}', l.measure, {month}, {dimensions}, {sums} FROM {table} l "
                 f"JOIN {_LARGE_NODES} n ON n.person_id = l.seller_id "
-                f"WHERE {where} GROUP BY n.node_id, l.measure, {month}, {dimensions}"
+                f"WHERE {where} GROUP BY n.node_id, l.measure, {month}, {dimensions} "
+                f"UNION ALL SELECT l.seller_id, '{MONTH}', l.measure, {month}, 0, 0, 0, l.motion, l.currency, {sums} FROM {table} l "
+                f"WHERE {where} GROUP BY l.seller_id, l.measure, {month}, l.motion, l.currency"
             )
-            self._upsert_select(cursor, Rollup._meta.db_table, ROLLUP_KEY_COLUMNS, rollups, window * 3)
+            self._upsert_select(cursor, Rollup._meta.db_table, ROLLUP_KEY_COLUMNS, rollups, window * 4)
             kinds = "l.motion, l.currency"
             totals = (
                 f"SELECT {COMPANY_NODE}, '{MONTH}', l.measure, {month}, {kinds}, {sums} FROM {table} l "

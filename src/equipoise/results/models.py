@@ -201,7 +201,8 @@ class Rollup(models.Model):
 
     - monthly and daily for the company (node 0), by every dimension;
     - monthly per manager with a large subtree (everyone below them), by every dimension;
-    - nothing for sellers and small teams: their figures come from their lines, indexed by
+    - monthly per person, their own credits by measure and motion only (dimension columns 0);
+    - nothing more for small teams: their breakdowns come from their lines, indexed by
       (seller, day). Which manager is large is decided in :mod:`equipoise.results.rollup_nodes`.
 
     Kept on ingest in the same transaction as the lines; `equipoise rebuild-rollups` recomputes

@@ -52,6 +52,7 @@ def expected_rollups() -> dict[Key, tuple[int, int]]:
             ("total", COMPANY_NODE, MONTH, measure, month, motion, currency),
             ("total", COMPANY_NODE, DAY, measure, day, motion, currency),
         ]
+        keys.append(("rollup", seller, MONTH, measure, month, 0, 0, 0, motion, currency))  # own credits
         keys += [("total", node, MONTH, measure, month, motion, currency) for node in tree.managers.get(seller, ())]
         for node in tree.large.get(seller, ()):
             keys.append(("rollup", node, MONTH, measure, month, *dimensions, motion, currency))

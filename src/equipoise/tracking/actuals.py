@@ -7,10 +7,11 @@ Where the figures come from (see :class:`~equipoise.results.models.Rollup`):
 - a team, with no dimension asked for: the manager's monthly totals for everyone below them (every
   manager keeps them), or daily totals where the subtree is large; by a dimension, whole months:
   the manager's rollups where the subtree is large (see :mod:`~equipoise.results.rollup_nodes`);
-  the manager's own credits always from their lines;
-- the org tree: each subtree row the same way, each person's own credits from their lines;
-- everything else — a seller, a small team's breakdowns and days, anything by customer or for one
-  customer — from the result lines, always bounded by an index: (seller, day) for a scope's
+- a person's own credits (a seller, a manager's own, an org row), whole months by motion: their own
+  monthly rollup (dimension columns 0);
+- the org tree: each subtree row the same way as a team, each person's own credits as above;
+- everything else — a seller's breakdowns and days, a small team's breakdowns and days, anything
+  by customer or for one customer — from the result lines, always bounded by an index: (seller, day) for a scope's
   sellers, or (customer, day) for one customer, with the date range on the second column.
 
 No read touches a line outside the scope and the date range. Each function issues a fixed number
@@ -172,16 +173,27 @@ def _dimension_sources(request: ActualRequest, field: str | None) -> list[tuple[
         return [(_rollups(request, request.base).filter(_dimension_q(request), node_id=COMPANY_NODE), F("period"))]
     if request.kind == TEAM:
         assert request.person_id is not None
-        # The manager's own credits always come from their lines; everyone below from the totals
-        # or rollups their subtree keeps (see rollup_nodes), else from their lines too.
-        own = (_lines(request, sellers=[request.person_id]), _line_period(request))
+        # Everyone below from the totals or rollups the subtree keeps (see rollup_nodes), else from
+        # their lines; the manager's own credits from their own rollup or their lines.
+        own = _own(request)
         large = request.person_id in large_subtrees([(request.person_id, request.person_path)])
         if not needs_dimensions and (request.base == MONTH_BASE or large):
             return [(_totals(request, request.base).filter(node_id=request.person_id), F("period")), own]
         if large and request.base == MONTH_BASE:
-            below = _rollups(request, MONTH_BASE).filter(_dimension_q(request), node_id=request.person_id)
+            below = _rollups(request, MONTH_BASE).filter(_dimension_q(request), node_id=request.person_id, region_id__gt=0)
             return [(below, F("period")), own]
+    elif request.base == MONTH_BASE and not needs_dimensions:
+        return [_own(request)]
     return [(_lines(request), _line_period(request))]
+
+
+def _own(request: ActualRequest) -> tuple[QuerySet[Any], Any]:
+    """The scope's person's own credits: whole months by motion from their own rollup (dimension
+    columns 0), anything finer from their lines."""
+    assert request.person_id is not None
+    if request.base == MONTH_BASE and not request.has_dimension_filter:
+        return (_rollups(request, MONTH_BASE).filter(_dimension_q(request), node_id=request.person_id, region_id=0), F("period"))
+    return (_lines(request, sellers=[request.person_id]), _line_period(request))
 
 
 def by_dimension(request: ActualRequest, dimension: str | None, *, region_top: Mapping[int, int]) -> tuple[Cells, Cells]:
@@ -227,7 +239,7 @@ def by_org(request: ActualRequest, org_rows: Sequence[OrgRow]) -> Cells:
             source = _totals(request, DAY_BASE)
         elif request.base == MONTH_BASE:
             rolled = [row.person_id for row in subtrees if row.person_id in large]
-            source = _rollups(request, MONTH_BASE).filter(_dimension_q(request))
+            source = _rollups(request, MONTH_BASE).filter(_dimension_q(request), region_id__gt=0)
     if rolled and source is not None:
         for bucket_period, node, amount in _grouped(source.filter(node_id__in=rolled), F("period"), ["node_id"]):
             _add(cells, (bucket_period, node_to_key.get(node, OTHER_KEY)), amount)
@@ -241,9 +253,16 @@ def by_org(request: ActualRequest, org_rows: Sequence[OrgRow]) -> Cells:
         for bucket_period, code, amount in _grouped(_lines(request), _line_period(request), [("org_row", grouping)]):
             _add(cells, (bucket_period, code_to_key[code]), amount)
         return cells
-    # People's own credits (a rolled-up subtree's manager's too: totals hold only who is below)
-    # and small subtrees: their sellers' lines, by the (seller, day) index.
-    row_of: dict[int, str] = {row.person_id: row.key for row in org_rows if not row.subtree or row.person_id in rolled}
+    # People's own credits (a rolled-up subtree's manager's too: totals hold only who is below):
+    # whole months by motion from their own rollups.
+    own_of: dict[int, str] = {row.person_id: row.key for row in org_rows if not row.subtree or row.person_id in rolled}
+    if request.base == MONTH_BASE and not request.has_dimension_filter:
+        own = _rollups(request, MONTH_BASE).filter(_dimension_q(request), node_id__in=sorted(own_of), region_id=0)
+        for bucket_period, node, amount in _grouped(own, F("period"), ["node_id"]):
+            _add(cells, (bucket_period, own_of[node]), amount)
+        own_of = {}
+    # The rest, and small subtrees: their sellers' lines, by the (seller, day) index.
+    row_of = own_of
     small = [row for row in from_lines if row.subtree]
     if small:
         under = Q()
@@ -251,8 +270,10 @@ def by_org(request: ActualRequest, org_rows: Sequence[OrgRow]) -> Cells:
             under |= Q(path__startswith=row.path)
         for person_id, path in Person.objects.filter(under).values_list("id", "path"):
             row_of[person_id] = next(row.key for row in small if path.startswith(row.path))
-    for bucket_period, seller, amount in _grouped(_lines(request, sellers=sorted(row_of)), _line_period(request), ["seller_id"]):
-        _add(cells, (bucket_period, row_of[seller]), amount)
+    if row_of:
+        lines = _lines(request, sellers=sorted(row_of))
+        for bucket_period, seller, amount in _grouped(lines, _line_period(request), ["seller_id"]):
+            _add(cells, (bucket_period, row_of[seller]), amount)
     return cells
 
 
