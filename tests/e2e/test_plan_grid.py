@@ -34,6 +34,9 @@ def test_executive_edits_a_month_and_the_year_subtotal_changes(live_server: Any,
     assert year_total.inner_text().strip() == "600,000.00"
     page.locator(f"#cell-{bucket.pk}-2027-03 button").click()
     field = page.locator(f"#input-cell-{bucket.pk}-2027-03")
+    field.wait_for()
+    # HTMX wires the swapped-in form up as it settles; Enter before that would submit natively.
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
     field.fill("80,000")
     field.press("Enter")
 
