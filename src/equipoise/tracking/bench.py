@@ -24,6 +24,8 @@ from equipoise.tracking.domain import Grain
 # The bench writes two years of results from this day.
 FIRST_MONTH = date(2025, 1, 1)
 HISTORY_MONTHS = 24
+# "Today" for the queries: the end of the bench's history, so every view has actuals.
+TODAY = date(2026, 12, 31)
 
 
 @dataclass
@@ -100,4 +102,4 @@ def random_view(rng: random.Random) -> Dissection:
 
 def random_dissection_query(actor: Any, rng: random.Random) -> selectors.Table:
     """One random dissection, as ``actor`` sees it: the whole table, plan, actuals, drills and charts."""
-    return selectors.dissect(actor, random_view(rng), today=date(2026, 12, 31))
+    return selectors.dissect(actor, random_view(rng), today=TODAY)
