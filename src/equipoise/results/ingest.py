@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -21,7 +21,6 @@ from django.db import connection
 
 from equipoise.core.money import allocate_minor
 from equipoise.results.models import (
-    COMPANY_NODE,
     MEASURE_OF_KIND,
     Grain,
     ImportBatch,
@@ -31,19 +30,15 @@ from equipoise.results.models import (
     RollupTotal,
 )
 from equipoise.results.rollup_nodes import RollupTree
+from equipoise.results.rollup_window import CreditWindow, TreeArrays, roll_up
 
 # Plain strings, not the enum members: database drivers adapt str, not every str subclass.
-MONTH, DAY = str(Grain.MONTH.value), str(Grain.DAY.value)
+MONTH, DAY, OWN_MONTH = str(Grain.MONTH.value), str(Grain.DAY.value), str(Grain.OWN_MONTH.value)
 _MEASURE = {str(kind.value): str(measure.value) for kind, measure in MEASURE_OF_KIND.items()}
 
-# Bounds the memory the removals of corrected lines take before they are written.
-MAX_PENDING_DELTAS = 100_000
-# Rows written between two rollup flushes in a deferred batch: large enough that the keys the
-# company and large subtrees share are summed once rather than upserted per flush, small enough
-# that the flushes run while the file is still being read (see importing.writer). Measured on the
-# 1M-line bench: PostgreSQL's upserts cost more than its sorts (500k: 73 s, 100k: 97 s), SQLite's
-# sorts more than its upserts (100k: 50 s, 500k: 54 s).
-FLUSH_ROWS = {"postgresql": 500_000, "sqlite": 100_000}
+# Credit rows (written or removed) summed between two rollup flushes in a deferred batch: the
+# window costs 80 bytes a row until it is summed, and a key the window's rows share is upserted once.
+FLUSH_ROWS = 500_000
 
 # node, grain, measure, period (ISO), region, product line, product application, motion, currency
 RollupKey = tuple[int, str, str, str, int, int, int, str, str]
@@ -51,7 +46,6 @@ RollupKey = tuple[int, str, str, str, int, int, int, str, str]
 TotalKey = tuple[int, str, str, str, str, str]
 ROLLUP_KEY_COLUMNS = "node_id, grain, measure, period, region_id, product_line_id, product_application_id, motion, currency"
 TOTAL_KEY_COLUMNS = "node_id, grain, measure, period, motion, currency"
-_MANAGER_NODES, _LARGE_NODES = "equipoise_rollup_managers", "equipoise_rollup_large"
 
 LINE_COLUMNS = (
     "source", "external_id", "seller_id", "share_bp", "kind", "measure", "occurred_on", "currency", "line_amount_minor",
@@ -106,10 +100,9 @@ class Ingestor:
             raise RuntimeError("Ingestor writes a batch all or nothing: use it inside transaction.atomic().")
         self.batch = batch
         self.counts = IngestCounts()
-        self._tree = RollupTree.load()
-        self._periods: dict[date, tuple[str, str]] = {}  # day -> (day, month) as ISO text
+        self._tree = TreeArrays.of(RollupTree.load())
+        self._periods: dict[date, tuple[str, int]] = {}  # day -> (ISO text, ordinal)
         self._vendor = connection.vendor
-        self._flush_rows = FLUSH_ROWS.get(self._vendor, 100_000)
         # Rows of this batch that repeat an external id an earlier chunk of the same batch wrote:
         # same content (``repeats``) or different content (``conflicts``). Callers drain them.
         # Found through the database, asked only for the ids a Bloom filter of what this batch
@@ -117,15 +110,13 @@ class Ingestor:
         self._written = WrittenIds()
         self.repeats: list[int] = []
         self.conflicts: list[tuple[int, str]] = []  # (row, external id)
-        # Rollups are summed from the written rows by the database (see _roll_up_written). With
+        # Every credit row written, and every one a correction removes (negated), goes into the
+        # window; flush() sums it into rollup rows (see rollup_window) and upserts them. With
         # defer_rollups that happens every FLUSH_ROWS rows and in finish() (same transaction), so a
         # key touched by many chunks costs one upsert per flush, not one per chunk. Without it,
         # each ingest() call leaves the rollups up to date.
         self._defer_rollups = defer_rollups
-        self._deltas: dict[tuple[Any, ...], list[int]] = defaultdict(_pair)  # removals by corrections
-        self._unrolled = 0  # credit rows written since the last flush
-        self._rolled_up_to = 0  # the highest id of this batch's rows already in the rollups
-        self._node_tables = False
+        self._window = CreditWindow()
         # Whether a source had lines before this batch: if not, only this batch can have written
         # an id of it, and the Bloom filter says which ids need a look-up.
         self._source_had_lines: dict[str, bool] = {}
@@ -164,29 +155,35 @@ class Ingestor:
                 self.counts.unchanged += 1
             else:
                 corrections.append((line, previous[0], previous[1]))
-        deltas = self._deltas
         if corrections:
-            self._apply_corrections(corrections, deltas)
+            self._apply_corrections(corrections)
         if new_lines:
             self._insert(new_lines, version=1)
             self.counts.created += len(new_lines)
         written = self._written
         for line in new_lines:
             written.add(line.source, line.external_id)
-        if not self._defer_rollups or self._unrolled >= self._flush_rows or len(deltas) > MAX_PENDING_DELTAS:
+        if not self._defer_rollups or len(self._window) >= FLUSH_ROWS:
             self.flush()
 
     def flush(self) -> None:
-        """Write the pending rollup deltas. :meth:`finish` calls it; call it yourself before
-        reading rollups inside the same transaction."""
-        if self._deltas:
-            rollups, totals = self._expand(self._deltas)
-            self._upsert(Rollup._meta.db_table, ROLLUP_KEY_COLUMNS, rollups)
-            self._upsert(RollupTotal._meta.db_table, TOTAL_KEY_COLUMNS, totals)
-            self._deltas.clear()
-        if self._unrolled:
-            self._roll_up_written()
-            self._unrolled = 0
+        """Add the window's credit rows to the rollups. :meth:`finish` calls it; call it yourself
+        before reading rollups inside the same transaction."""
+        if not len(self._window):
+            return
+        rolled = roll_up(self._window, self._tree)
+        self._window.clear()
+        lock_rollups()
+        for rows in rolled.rollups():
+            self._upsert(Rollup._meta.db_table, ROLLUP_KEY_COLUMNS, rows)
+        for rows in rolled.totals():
+            self._upsert(RollupTotal._meta.db_table, TOTAL_KEY_COLUMNS, rows)
+
+    def forget(self) -> None:
+        """Drop what was written but not yet summed, and the counts: for a caller whose savepoint
+        around the writes was rolled back."""
+        self._window.clear()
+        self.counts = IngestCounts()
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -219,22 +216,26 @@ class Ingestor:
     # -- writes --------------------------------------------------------------------------------
 
     def _insert(self, lines: Sequence[LineInput], *, version: int) -> None:
-        """Write the lines' credit rows; their rollups follow in :meth:`flush`, from the rows."""
+        """Write the lines' credit rows and add them to the window; their rollups follow in :meth:`flush`."""
         batch_id = self.batch.pk
         measure_of = _MEASURE
         rows = []
         periods = self._periods
         touched_sellers = self.counts.touched_sellers
+        window = self._window
+        code = window.code
+        person, day_of, measure_code, region, product_line, application_of, motion_code, currency_code, amount, count = window.appenders()
         for line in lines:
             measure = measure_of[line.kind]
             fingerprint = line.fingerprint()
             day = line.occurred_on
-            day_text = periods[day][0] if day in periods else self._period(day)[0]
+            day_text, ordinal = periods[day] if day in periods else self._period(day)
             application = line.product_application_id
             if len(line.credits) == 1:
                 parts = [line.amount_minor]
             else:
                 parts = allocate_minor(line.amount_minor, [share for _, share in line.credits])
+            codes = (code("measure", measure), code("motion", line.motion), code("currency", line.currency))
             for (seller_id, share), part in zip(line.credits, parts, strict=True):
                 rows.append(
                     (
@@ -244,10 +245,19 @@ class Ingestor:
                     )
                 )  # fmt: skip
                 touched_sellers.add(seller_id)
+                person(seller_id)
+                day_of(ordinal)
+                measure_code(codes[0])
+                region(line.region_id)
+                product_line(line.product_line_id)
+                application_of(application or 0)
+                motion_code(codes[1])
+                currency_code(codes[2])
+                amount(part)
+                count(1)
         self._bulk_insert(ResultLine._meta.db_table, LINE_COLUMNS, rows)
-        self._unrolled += len(rows)
 
-    def _apply_corrections(self, corrections: list[tuple[LineInput, str, int]], deltas: dict[tuple[Any, ...], list[int]]) -> None:
+    def _apply_corrections(self, corrections: list[tuple[LineInput, str, int]]) -> None:
         source_ids: dict[str, list[str]] = defaultdict(list)
         for line, _, _ in corrections:
             source_ids[line.source].append(line.external_id)
@@ -280,15 +290,15 @@ class Ingestor:
                     },
                 )
             )
-            for row in credits:
-                cell = deltas[
-                    (
-                        row.seller_id, row.measure, row.occurred_on, row.region_id, row.product_line_id, row.product_application_id or 0,
-                        row.motion, row.currency,
-                    )
-                ]  # fmt: skip
-                cell[0] -= row.amount_minor
-                cell[1] -= 1
+            window = self._window
+            for row in credits:  # taken out of the rollups with the next flush
+                self.counts.touched_sellers.add(row.seller_id)
+                self.counts.touched_months.add(row.occurred_on.replace(day=1))
+                window.append(
+                    row.seller_id, row.occurred_on.toordinal(), window.code("measure", row.measure), row.region_id,
+                    row.product_line_id, row.product_application_id or 0, window.code("motion", row.motion),
+                    window.code("currency", row.currency), -row.amount_minor, -1,
+                )  # fmt: skip
         ResultLineRevision.objects.bulk_create(revisions, batch_size=1000)
         ResultLine.objects.filter(pk__in=[row.pk for rows in old_rows.values() for row in rows]).delete()
         by_version: dict[int, list[LineInput]] = defaultdict(list)
@@ -298,149 +308,14 @@ class Ingestor:
             self._insert(lines, version=version)
         self.counts.corrected += len(corrections)
 
-    def _expand(self, seller_deltas: dict[tuple[Any, ...], list[int]]) -> tuple[dict[RollupKey, list[int]], dict[TotalKey, list[int]]]:
-        """Seller-day deltas (the removals of corrected lines) to rollup keys, by the same rule as
-        :meth:`_roll_up_written`. Periods are ISO text, which every driver passes through without an
-        adapter call per row."""
-        expanded: dict[RollupKey, list[int]] = defaultdict(_pair)
-        totals: dict[TotalKey, list[int]] = defaultdict(_pair)
-        periods = self._periods
-        managers_of, large_of = self._tree.managers, self._tree.large
-        touched_sellers = self.counts.touched_sellers
-        seen_sellers: set[int] = set()
-        for (seller_id, measure, day, region_id, line_id, application_id, motion, currency), (amount, count) in seller_deltas.items():
-            day_text, month_text = periods[day] if day in periods else self._period(day)
-            if seller_id not in seen_sellers:
-                seen_sellers.add(seller_id)
-                touched_sellers.add(seller_id)
-            for key in (
-                (COMPANY_NODE, MONTH, measure, month_text, region_id, line_id, application_id, motion, currency),
-                (COMPANY_NODE, DAY, measure, day_text, region_id, line_id, application_id, motion, currency),
-            ):
-                cell = expanded[key]
-                cell[0] += amount
-                cell[1] += count
-            for total_key in (
-                (COMPANY_NODE, MONTH, measure, month_text, motion, currency),
-                (COMPANY_NODE, DAY, measure, day_text, motion, currency),
-            ):
-                cell = totals[total_key]
-                cell[0] += amount
-                cell[1] += count
-            cell = expanded[(seller_id, MONTH, measure, month_text, 0, 0, 0, motion, currency)]  # own credits
-            cell[0] += amount
-            cell[1] += count
-            for node in managers_of.get(seller_id, ()):
-                cell = totals[(node, MONTH, measure, month_text, motion, currency)]
-                cell[0] += amount
-                cell[1] += count
-            for node in large_of.get(seller_id, ()):
-                cell = expanded[(node, MONTH, measure, month_text, region_id, line_id, application_id, motion, currency)]
-                cell[0] += amount
-                cell[1] += count
-                cell = totals[(node, DAY, measure, day_text, motion, currency)]
-                cell[0] += amount
-                cell[1] += count
-        return expanded, totals
-
-    def _roll_up_written(self) -> None:
-        """Add this batch's rows written since the last flush to the rollups, summed by the database
-        (one statement per rollup table), by the rule in :mod:`~equipoise.results.rollup_nodes`:
-        the company by dimension monthly and daily, large subtrees by dimension monthly, every
-        person's own credits monthly (dimension columns 0); in the totals, the company monthly and
-        daily, every manager monthly, large subtrees daily."""
-        table = ResultLine._meta.db_table
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT MAX(id) FROM {table} WHERE id > %s AND batch_id = %s", [self._rolled_up_to, self.batch.pk])
-            (last,) = cursor.fetchone()
-            if last is None:
-                return
-            self._node_tables_fill(cursor)
-            if self._vendor == "postgresql":
-                # The sums sort a few hundred thousand rows: in memory, not in temporary files. And
-                # the table's statistics predate this batch, so the planner could take a scan of
-                # every line for the window; the (id) index reads only the window's rows.
-                cursor.execute("SET LOCAL work_mem = '128MB'")
-                cursor.execute("SET LOCAL enable_seqscan = off")
-                cursor.execute("SET LOCAL jit = off")  # compiling costs more than these statements
-            window = [self.batch.pk, self._rolled_up_to, last]
-            where = "l.batch_id = %s AND l.id > %s AND l.id <= %s"
-            month = "date_trunc('month', l.occurred_on)::date" if self._vendor == "postgresql" else "substr(l.occurred_on, 1, 8) || '01'"
-            dimensions = "l.region_id, l.product_line_id, COALESCE(l.product_application_id, 0), l.motion, l.currency"
-            sums = "SUM(l.amount_minor), COUNT(*)"
-            rollups = (
-                f"SELECT {COMPANY_NODE}, '{MONTH}', l.measure, {month}, {dimensions}, {sums} FROM {table} l "
-                f"WHERE {where} GROUP BY l.measure, {month}, {dimensions} "
-                f"UNION ALL SELECT {COMPANY_NODE}, '{DAY}', l.measure, l.occurred_on, {dimensions}, {sums} FROM {table} l "
-                f"WHERE {where} GROUP BY l.measure, l.occurred_on, {dimensions} "
-                f"UNION ALL SELECT n.node_id, '{MONTH}', l.measure, {month}, {dimensions}, {sums} FROM {table} l "
-                f"JOIN {_LARGE_NODES} n ON n.person_id = l.seller_id "
-                f"WHERE {where} GROUP BY n.node_id, l.measure, {month}, {dimensions} "
-                f"UNION ALL SELECT l.seller_id, '{MONTH}', l.measure, {month}, 0, 0, 0, l.motion, l.currency, {sums} FROM {table} l "
-                f"WHERE {where} GROUP BY l.seller_id, l.measure, {month}, l.motion, l.currency"
-            )
-            self._upsert_select(cursor, Rollup._meta.db_table, ROLLUP_KEY_COLUMNS, rollups, window * 4)
-            kinds = "l.motion, l.currency"
-            totals = (
-                f"SELECT {COMPANY_NODE}, '{MONTH}', l.measure, {month}, {kinds}, {sums} FROM {table} l "
-                f"WHERE {where} GROUP BY l.measure, {month}, {kinds} "
-                f"UNION ALL SELECT {COMPANY_NODE}, '{DAY}', l.measure, l.occurred_on, {kinds}, {sums} FROM {table} l "
-                f"WHERE {where} GROUP BY l.measure, l.occurred_on, {kinds} "
-                f"UNION ALL SELECT n.node_id, '{MONTH}', l.measure, {month}, {kinds}, {sums} FROM {table} l "
-                f"JOIN {_MANAGER_NODES} n ON n.person_id = l.seller_id "
-                f"WHERE {where} GROUP BY n.node_id, l.measure, {month}, {kinds} "
-                f"UNION ALL SELECT n.node_id, '{DAY}', l.measure, l.occurred_on, {kinds}, {sums} FROM {table} l "
-                f"JOIN {_LARGE_NODES} n ON n.person_id = l.seller_id "
-                f"WHERE {where} GROUP BY n.node_id, l.measure, l.occurred_on, {kinds}"
-            )
-            self._upsert_select(cursor, RollupTotal._meta.db_table, TOTAL_KEY_COLUMNS, totals, window * 4)
-            if self._vendor == "postgresql":
-                cursor.execute("RESET work_mem")
-                cursor.execute("RESET enable_seqscan")
-                cursor.execute("RESET jit")
-        self._rolled_up_to = last
-
-    def _node_tables_fill(self, cursor: Any) -> None:
-        """Temporary tables of (person, manager above them) for every manager and for large
-        subtrees, which the roll-up joins the rows with."""
-        if self._node_tables:
-            return
-        temporary = "TEMPORARY" if self._vendor == "postgresql" else "TEMP"
-        for name, nodes in ((_MANAGER_NODES, self._tree.managers), (_LARGE_NODES, self._tree.large)):
-            columns = "person_id bigint NOT NULL, node_id bigint NOT NULL, PRIMARY KEY (person_id, node_id)"
-            cursor.execute(f"CREATE {temporary} TABLE IF NOT EXISTS {name} ({columns})")
-            cursor.execute(f"DELETE FROM {name}")
-            pairs = [(person_id, node) for person_id, above in nodes.items() for node in above]
-            for start in range(0, len(pairs), 5000):
-                cursor.executemany(f"INSERT INTO {name} (person_id, node_id) VALUES (%s, %s)", pairs[start : start + 5000])
-        self._node_tables = True
-
-    def _upsert_select(self, cursor: Any, table: str, key_columns: str, select: str, params: list[Any]) -> None:
-        """Add the (key, amount, count) rows of ``select`` to a rollup table; on PostgreSQL in key
-        order, so that two imports lock rows in the same order (see :meth:`_upsert`)."""
-        positions = ", ".join(str(position) for position in range(1, key_columns.count(",") + 2))
-        order = f" ORDER BY {positions}" if self._vendor == "postgresql" else ""
-        # "WHERE true": SQLite's parser needs it between a SELECT and an upsert clause.
-        cursor.execute(
-            f"INSERT INTO {table} ({key_columns}, amount_minor, line_count) "
-            f"SELECT * FROM ({select}) AS summed WHERE true{order} "
-            f"ON CONFLICT ({key_columns}) DO UPDATE SET amount_minor = {table}.amount_minor + excluded.amount_minor, "
-            f"line_count = {table}.line_count + excluded.line_count",
-            params,
-        )
-
-    def _period(self, day: date) -> tuple[str, str]:
-        month = day.replace(day=1)
-        self.counts.touched_months.add(month)
-        found = self._periods[day] = (day.isoformat(), month.isoformat())
+    def _period(self, day: date) -> tuple[str, int]:
+        self.counts.touched_months.add(day.replace(day=1))
+        found = self._periods[day] = (day.isoformat(), day.toordinal())
         return found
 
-    def _upsert(self, table: str, key_columns: str, deltas: Mapping[tuple[Any, ...], list[int]]) -> None:
-        """Add the deltas to a rollup table. Each update adds to the stored value under the row
-        lock, so two imports running at once lose neither's update; on PostgreSQL the keys are
-        upserted in sorted order so that such imports lock rows in the same order (no deadlock).
-        SQLite writers hold the whole database lock, so there is nothing to order there."""
-        rows = [(*key, amount, count) for key, (amount, count) in deltas.items() if amount or count]
+    def _upsert(self, table: str, key_columns: str, rows: list[tuple[Any, ...]]) -> None:
+        """Add (key..., amount, count) rows to a rollup table. Each update adds to the stored value,
+        under :func:`lock_rollups`, so two imports running at once lose neither's update."""
         if not rows:
             return
         width = key_columns.count(",") + 3
@@ -462,7 +337,7 @@ class Ingestor:
                         copy.write_row(row)
                 cursor.execute(
                     f"INSERT INTO {table} ({key_columns}, amount_minor, line_count) "
-                    f"SELECT {key_columns}, amount_minor, line_count FROM {staging} ORDER BY {key_columns} {on_conflict}"
+                    f"SELECT {key_columns}, amount_minor, line_count FROM {staging} {on_conflict}"
                 )
                 cursor.execute(f"TRUNCATE {staging}")
                 return
@@ -498,6 +373,21 @@ class Ingestor:
         return batch
 
 
+# Any constant shared by every writer of rollups; "EQPSROLL" in ASCII.
+_ROLLUP_LOCK = 0x45515053524F4C4C
+
+
+def lock_rollups() -> None:
+    """Take the rollup tables for the rest of the transaction: on PostgreSQL a transaction-level
+    advisory lock, so a second import (or rebuild) writes its rollups after the first commits.
+    Upserts alone would lose no update either, but two imports locking the same rows in different
+    orders could deadlock; taking turns costs the second import its wait and nothing else. SQLite
+    serialises writers by itself. The lock is re-entrant within the transaction."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ROLLUP_LOCK])
+
+
 class WrittenIds:
     """A Bloom filter over the (source, external id) keys written so far in this batch: "no" is
     certain, "maybe" is checked in the database. 2**27 bits (16 MiB) with three probes answer a
@@ -522,7 +412,3 @@ class WrittenIds:
     def may_hold(self, source: str, external_id: str) -> bool:
         bits = self._bits
         return all(bits[probe >> 3] & (1 << (probe & 7)) for probe in self._probes(source, external_id))
-
-
-def _pair() -> list[int]:
-    return [0, 0]

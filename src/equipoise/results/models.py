@@ -191,6 +191,9 @@ class ResultLineRevision(models.Model):
 class Grain(models.TextChoices):
     DAY = "D", "Day"
     MONTH = "M", "Month"
+    # A person's own credits, monthly. Not "M": a large manager keeps rollups by every dimension
+    # under their node, and their own credits beside those would be found only by scanning them.
+    OWN_MONTH = "O", "Month, own credits"
 
 
 COMPANY_NODE = 0
@@ -201,7 +204,8 @@ class Rollup(models.Model):
 
     - monthly and daily for the company (node 0), by every dimension;
     - monthly per manager with a large subtree (everyone below them), by every dimension;
-    - monthly per person, their own credits by measure and motion only (dimension columns 0);
+    - monthly per person, their own credits by measure and motion only (grain ``O``, dimension
+      columns 0);
     - nothing more for small teams: their breakdowns come from their lines, indexed by
       (seller, day). Which manager is large is decided in :mod:`equipoise.results.rollup_nodes`.
 

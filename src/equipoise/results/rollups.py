@@ -14,7 +14,7 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.db.models import Count, Sum
 
-from equipoise.results.ingest import DAY, MONTH, ROLLUP_KEY_COLUMNS, TOTAL_KEY_COLUMNS
+from equipoise.results.ingest import DAY, MONTH, OWN_MONTH, ROLLUP_KEY_COLUMNS, TOTAL_KEY_COLUMNS, lock_rollups
 from equipoise.results.models import COMPANY_NODE, ResultLine, Rollup, RollupTotal
 from equipoise.results.rollup_nodes import RollupTree
 
@@ -52,7 +52,7 @@ def expected_rollups() -> dict[Key, tuple[int, int]]:
             ("total", COMPANY_NODE, MONTH, measure, month, motion, currency),
             ("total", COMPANY_NODE, DAY, measure, day, motion, currency),
         ]
-        keys.append(("rollup", seller, MONTH, measure, month, 0, 0, 0, motion, currency))  # own credits
+        keys.append(("rollup", seller, OWN_MONTH, measure, month, 0, 0, 0, motion, currency))  # own credits
         keys += [("total", node, MONTH, measure, month, motion, currency) for node in tree.managers.get(seller, ())]
         for node in tree.large.get(seller, ()):
             keys.append(("rollup", node, MONTH, measure, month, *dimensions, motion, currency))
@@ -90,6 +90,7 @@ def rollups_compare() -> list[RollupDifference]:
 @transaction.atomic
 def rollups_rebuild() -> list[RollupDifference]:
     """Replace every rollup with values recomputed from the lines; returns what differed."""
+    lock_rollups()  # no import adds to the rollups between the reads and the rewrite
     expected = expected_rollups()
     differences = _differences(expected, stored_rollups())
     if differences:

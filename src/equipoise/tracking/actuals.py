@@ -8,7 +8,7 @@ Where the figures come from (see :class:`~equipoise.results.models.Rollup`):
   manager keeps them), or daily totals where the subtree is large; by a dimension, whole months:
   the manager's rollups where the subtree is large (see :mod:`~equipoise.results.rollup_nodes`);
 - a person's own credits (a seller, a manager's own, an org row), whole months by motion: their own
-  monthly rollup (dimension columns 0);
+  monthly rollup (grain ``O``, dimension columns 0);
 - the org tree: each subtree row the same way as a team, each person's own credits as above;
 - everything else — a seller's breakdowns and days, a small team's breakdowns and days, anything
   by customer or for one customer — from the result lines, always bounded by an index: (seller, day) for a scope's
@@ -37,6 +37,7 @@ from equipoise.results.rollup_nodes import large_subtrees
 
 MONTH_BASE = str(Grain.MONTH.value)
 DAY_BASE = str(Grain.DAY.value)
+OWN_MONTH = str(Grain.OWN_MONTH.value)
 COMPANY, TEAM, SELLER = "company", "team", "seller"
 # Row codes of the org tree's grouping expression beside person ids (which are positive).
 OWN_CODE, OTHER_CODE = 0, -1
@@ -100,7 +101,8 @@ def _dimension_q(request: ActualRequest, *, with_dimensions: bool = True) -> Q:
 
 
 def _rollups(request: ActualRequest, grain: str) -> QuerySet[Rollup]:
-    first, last = (month_start(request.start), month_start(request.end)) if grain == MONTH_BASE else (request.start, request.end)
+    monthly = grain in (MONTH_BASE, OWN_MONTH)
+    first, last = (month_start(request.start), month_start(request.end)) if monthly else (request.start, request.end)
     return Rollup.objects.filter(grain=grain, measure=request.measure, currency=request.currency, period__gte=first, period__lte=last)
 
 
@@ -180,7 +182,7 @@ def _dimension_sources(request: ActualRequest, field: str | None) -> list[tuple[
         if not needs_dimensions and (request.base == MONTH_BASE or large):
             return [(_totals(request, request.base).filter(node_id=request.person_id), F("period")), own]
         if large and request.base == MONTH_BASE:
-            below = _rollups(request, MONTH_BASE).filter(_dimension_q(request), node_id=request.person_id, region_id__gt=0)
+            below = _rollups(request, MONTH_BASE).filter(_dimension_q(request), node_id=request.person_id)
             return [(below, F("period")), own]
     elif request.base == MONTH_BASE and not needs_dimensions:
         return [_own(request)]
@@ -192,7 +194,7 @@ def _own(request: ActualRequest) -> tuple[QuerySet[Any], Any]:
     columns 0), anything finer from their lines."""
     assert request.person_id is not None
     if request.base == MONTH_BASE and not request.has_dimension_filter:
-        return (_rollups(request, MONTH_BASE).filter(_dimension_q(request), node_id=request.person_id, region_id=0), F("period"))
+        return (_rollups(request, OWN_MONTH).filter(_dimension_q(request), node_id=request.person_id), F("period"))
     return (_lines(request, sellers=[request.person_id]), _line_period(request))
 
 
@@ -239,7 +241,7 @@ def by_org(request: ActualRequest, org_rows: Sequence[OrgRow]) -> Cells:
             source = _totals(request, DAY_BASE)
         elif request.base == MONTH_BASE:
             rolled = [row.person_id for row in subtrees if row.person_id in large]
-            source = _rollups(request, MONTH_BASE).filter(_dimension_q(request), region_id__gt=0)
+            source = _rollups(request, MONTH_BASE).filter(_dimension_q(request))
     if rolled and source is not None:
         for bucket_period, node, amount in _grouped(source.filter(node_id__in=rolled), F("period"), ["node_id"]):
             _add(cells, (bucket_period, node_to_key.get(node, OTHER_KEY)), amount)
@@ -257,7 +259,7 @@ def by_org(request: ActualRequest, org_rows: Sequence[OrgRow]) -> Cells:
     # whole months by motion from their own rollups.
     own_of: dict[int, str] = {row.person_id: row.key for row in org_rows if not row.subtree or row.person_id in rolled}
     if request.base == MONTH_BASE and not request.has_dimension_filter:
-        own = _rollups(request, MONTH_BASE).filter(_dimension_q(request), node_id__in=sorted(own_of), region_id=0)
+        own = _rollups(request, OWN_MONTH).filter(_dimension_q(request), node_id__in=sorted(own_of))
         for bucket_period, node, amount in _grouped(own, F("period"), ["node_id"]):
             _add(cells, (bucket_period, own_of[node]), amount)
         own_of = {}

@@ -21,7 +21,7 @@ from equipoise.core.errors import ApplicationError
 from equipoise.results.importing.lines import CanonicalLine, Problem, RowInvalid, RowSkipped, truncate
 from equipoise.results.importing.resolve import LineResolver
 from equipoise.results.importing.writer import BackgroundWriter, Outcome
-from equipoise.results.ingest import IngestCounts, Ingestor, LineInput
+from equipoise.results.ingest import Ingestor, LineInput
 from equipoise.results.models import BatchMode, BatchStatus, ImportBatch, ImportIssue
 
 # The error report keeps this many problems; past it the batch says how many more there were.
@@ -157,7 +157,7 @@ class BatchRun:
                 ),
             )
         if rejected:
-            ingestor.counts = IngestCounts()  # the savepoint rolled the lines back
+            ingestor.forget()  # the savepoint rolled the lines back
         batch.status = BatchStatus.REJECTED if rejected else BatchStatus.COMMITTED
         ImportIssue.objects.bulk_create(tally.issues, batch_size=1000)
         return ingestor.finish(

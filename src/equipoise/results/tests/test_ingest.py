@@ -28,7 +28,8 @@ def test_a_line_credits_the_company_and_every_manager_above_the_seller(org, cata
     assert ingestor.counts.created == 1
     assert _rollup(0) == 100_000
     assert _rollup(0, grain="D", period=date(2027, 1, 15)) == 100_000
-    assert _rollup(org.sam.pk) == 100_000  # the seller's own credits, by motion only
+    assert _rollup(org.sam.pk) is None  # a seller's breakdowns come from their lines
+    assert _rollup(org.sam.pk, grain="O") == 100_000  # the seller's own credits, by motion only
     assert Rollup.objects.get(node_id=org.sam.pk).region_id == 0
     for node in (org.maria.pk, org.vp.pk):  # small teams read their lines
         assert _rollup(node) is None
@@ -42,7 +43,7 @@ def test_a_line_credits_the_company_and_every_manager_above_the_seller(org, cata
 def test_large_subtrees_keep_rollups_by_dimension_and_daily_totals(org, catalog, settings):
     settings.EQUIPOISE_LARGE_SUBTREE = 3  # the VP has more than 3 people below, Maria's team not
     Ingestor(batch=make_batch()).ingest([line(org, catalog)])
-    assert _rollup(org.vp.pk) == _rollup(0) == _rollup(org.sam.pk) == 100_000
+    assert _rollup(org.vp.pk) == _rollup(0) == _rollup(org.sam.pk, grain="O") == 100_000
     assert _rollup(org.maria.pk) is None
     assert _rollup(org.vp.pk, grain="D", period=date(2027, 1, 15)) is None  # by dimension, only the company has days
     totals = sorted(RollupTotal.objects.values_list("node_id", "grain", "period", "amount_minor"))

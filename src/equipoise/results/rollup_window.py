@@ -1,0 +1,318 @@
+"""Sum a window of credit rows into rollup rows, by the rule in :mod:`.rollup_nodes`. Pure: no ORM.
+
+The ingest appends every credit row it writes (and, negated, every row a correction removes) to a
+:class:`CreditWindow`, a set of int64 columns. At each flush :func:`roll_up` sums the window with
+numpy — sorts and segment sums over integer keys, exact in int64 (or in Python integers when a
+window's amounts could overflow) — and returns the rows to add to :class:`Rollup` and
+:class:`RollupTotal`. Sums go up the org tree level by level from what is already summed: the
+company's months from its days, managers' monthly totals from each person's own months, and every
+large subtree from the nearest large manager's sums. So a credit row costs four keys sorted,
+however deep the tree, where one key per rollup row it feeds (fifteen in a four-level org) cost the
+database a sort each.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from equipoise.results.models import COMPANY_NODE, Grain
+from equipoise.results.rollup_nodes import RollupTree
+
+Ints = npt.NDArray[np.int64]
+MONTH, DAY, OWN_MONTH = str(Grain.MONTH.value), str(Grain.DAY.value), str(Grain.OWN_MONTH.value)
+# Ordinal of 1970-01-01: numpy's datetime64 counts days from there.
+_EPOCH = date(1970, 1, 1).toordinal()
+_INT64_SAFE = 2**62
+
+COLUMNS = ("person", "day", "measure", "region", "product_line", "product_application", "motion", "currency", "amount", "count")
+
+
+class CreditWindow:
+    """Credit rows not yet in the rollups, as int64 columns; strings (measure, motion, currency) as codes.
+
+    ``append`` takes a row in :data:`COLUMNS` order: person id, day (``date.toordinal()``), measure
+    code, region, product line and application ids (0 for none), motion code, currency code, amount
+    in minor units and count (1 for a written row, -1 for a removed one)."""
+
+    def __init__(self) -> None:
+        self._columns = [array("q") for _ in COLUMNS]
+        self._codes: dict[str, dict[str, int]] = {"measure": {}, "motion": {}, "currency": {}}
+
+    def code(self, kind: str, value: str) -> int:
+        codes = self._codes[kind]
+        found = codes.get(value)
+        if found is None:
+            found = codes[value] = len(codes)
+        return found
+
+    def appenders(self) -> tuple[Callable[[int], None], ...]:
+        """The columns' ``append`` methods, in :data:`COLUMNS` order, for a tight loop."""
+        return tuple(column.append for column in self._columns)
+
+    def append(self, *row: int) -> None:
+        for column, value in zip(self._columns, row, strict=True):
+            column.append(value)
+
+    def __len__(self) -> int:
+        return len(self._columns[0])
+
+    def clear(self) -> None:
+        for column in self._columns:
+            del column[:]
+
+    def arrays(self) -> dict[str, Ints]:
+        return {name: np.frombuffer(column, dtype=np.int64).copy() for name, column in zip(COLUMNS, self._columns, strict=True)}
+
+    def decoder(self, kind: str) -> list[str]:
+        codes = self._codes[kind]
+        names = [""] * len(codes)
+        for value, code in codes.items():
+            names[code] = value
+        return names
+
+
+@dataclass(frozen=True)
+class TreeArrays:
+    """The org tree as arrays over sorted person ids: for each level k, the k-th manager above each
+    person (nearest first) and the k-th large manager above them, -1 where there is none."""
+
+    ids: Ints
+    managers: list[Ints]
+    large: list[Ints]
+
+    @classmethod
+    def of(cls, tree: RollupTree) -> TreeArrays:
+        ids = np.array(sorted(tree.managers), dtype=np.int64)
+
+        def levels(above: dict[int, tuple[int, ...]]) -> list[Ints]:
+            depth = max((len(nodes) for nodes in above.values()), default=0)
+            found = [np.full(len(ids), -1, dtype=np.int64) for _ in range(depth)]
+            for position, person in enumerate(ids.tolist()):
+                for level, node in enumerate(above.get(person, ())):
+                    found[level][position] = node
+            return found
+
+        return cls(ids=ids, managers=levels(tree.managers), large=levels(tree.large))
+
+    def positions(self, people: Ints) -> tuple[Ints, npt.NDArray[np.bool_]]:
+        """Each person's position in ``ids``, and whether they are in the tree at all (someone
+        created by this very import is not: they have no managers)."""
+        if not len(self.ids):
+            return np.zeros(len(people), dtype=np.int64), np.zeros(len(people), dtype=np.bool_)
+        found = np.minimum(np.searchsorted(self.ids, people), len(self.ids) - 1)
+        return found, self.ids[found] == people
+
+    def above(self, levels: list[Ints], people: Ints) -> list[Ints]:
+        """For each level, the node above each of ``people`` (-1: none)."""
+        found, known = self.positions(people)
+        return [np.where(known, level[found], -1) for level in levels]
+
+
+@dataclass
+class Summed:
+    """Rows of sums: key columns, amounts and counts."""
+
+    columns: dict[str, Ints]
+    amount: npt.NDArray[Any]
+    count: Ints
+
+    def __len__(self) -> int:
+        return len(self.count)
+
+
+def _pack(keys: Sequence[Ints]) -> Ints:
+    """One int64 per row that orders and equals like the tuple of ``keys``: each column offset to
+    start at 0 and multiplied in; when the product of the ranges nears int64, the key so far is
+    renumbered densely (a sort) before the next column goes in."""
+    packed = np.zeros(len(keys[0]), dtype=np.int64)
+    span = 1
+    for column in keys:
+        if not len(column):
+            return packed
+        low, high = int(column.min()), int(column.max())
+        width = high - low + 1
+        if span * width >= _INT64_SAFE:
+            uniques, packed = np.unique(packed, return_inverse=True)
+            span = len(uniques)
+            packed = packed.astype(np.int64)
+        packed = packed * width + (column - low)
+        span *= width
+    return packed
+
+
+def _group(columns: dict[str, Ints], names: Sequence[str], amount: npt.NDArray[Any], count: Ints) -> Summed:
+    """Sum ``amount`` and ``count`` over rows with the same values in ``names``."""
+    if not len(count):
+        return Summed({name: columns[name][:0] for name in names}, amount[:0], count[:0])
+    packed = _pack([columns[name] for name in names])
+    order = np.argsort(packed)
+    ordered = packed[order]
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    first = order[starts]
+    return Summed(
+        {name: columns[name][first] for name in names},
+        np.add.reduceat(amount[order], starts),
+        np.add.reduceat(count[order], starts),
+    )
+
+
+def _up(summed: Summed, node_column: str, levels: list[Ints], *, include_self: bool) -> Summed:
+    """``summed`` (keyed by ``node_column``) added to every node above, per level, as one table
+    with a ``node`` column; the caller groups it again (two nodes of a level share an ancestor)."""
+    parts_nodes, parts_index = [], []
+    own = summed.columns[node_column]
+    if include_self:
+        parts_nodes.append(own)
+        parts_index.append(np.arange(len(own)))
+    for level in levels:
+        keep = np.flatnonzero(level >= 0)
+        parts_nodes.append(level[keep])
+        parts_index.append(keep)
+    index = np.concatenate(parts_index) if parts_index else np.zeros(0, dtype=np.int64)
+    columns = {name: values[index] for name, values in summed.columns.items() if name != node_column}
+    columns["node"] = np.concatenate(parts_nodes) if parts_nodes else np.zeros(0, dtype=np.int64)
+    return Summed(columns, summed.amount[index], summed.count[index])
+
+
+@dataclass
+class _Part:
+    summed: Summed
+    grain: str
+    period: str  # the column holding the period: "day" or "month"
+    node: int | None  # the node of every row, or None: the rows' "node" column (or "person" for own credits)
+
+
+@dataclass
+class RolledUp:
+    """What a window adds, as sums to turn into rows a slice at a time (so that the rows of a large
+    window never all exist at once): :class:`Rollup` rows (node, grain, measure, period, region,
+    product line, product application, motion, currency, amount, count) and :class:`RollupTotal`
+    rows (node, grain, measure, period, motion, currency, amount, count), periods as ISO text."""
+
+    decoder: _Decoder
+    rollup_parts: list[_Part]
+    total_parts: list[_Part]
+
+    def rollups(self, *, size: int = 50_000) -> Iterator[list[tuple[Any, ...]]]:
+        for part in self.rollup_parts:
+            yield from self.decoder.rows(part, size=size, dimensions=True)
+
+    def totals(self, *, size: int = 50_000) -> Iterator[list[tuple[Any, ...]]]:
+        for part in self.total_parts:
+            yield from self.decoder.rows(part, size=size, dimensions=False)
+
+
+def roll_up(window: CreditWindow, tree: TreeArrays) -> RolledUp:
+    """The rollup rows that the window's credit rows add, by the rule in :mod:`.rollup_nodes`."""
+    raw = window.arrays()
+    count = raw.pop("count")
+    amount: npt.NDArray[Any] = raw.pop("amount")
+    if len(amount) and int(np.abs(amount).max()) * len(amount) >= _INT64_SAFE:
+        amount = amount.astype(object)  # exact Python integers: slower, never overflows
+    raw["month"] = _month_of(raw["day"])
+    dimensions = ("region", "product_line", "product_application", "motion", "currency")
+    kinds = ("motion", "currency")
+
+    # The company, by dimension, daily then monthly; its totals from those.
+    company_days = _group(raw, ("measure", "day", *dimensions), amount, count)
+    company_days.columns["month"] = _month_of(company_days.columns["day"])
+    company_months = _group(company_days.columns, ("measure", "month", *dimensions), company_days.amount, company_days.count)
+    company_day_totals = _group(company_days.columns, ("measure", "day", *kinds), company_days.amount, company_days.count)
+    company_month_totals = _group(company_months.columns, ("measure", "month", *kinds), company_months.amount, company_months.count)
+
+    # Every person's own credits monthly; every manager's monthly totals from those.
+    own = _group(raw, ("person", "measure", "month", *kinds), amount, count)
+    own.columns["node"] = own.columns.pop("person")
+    managers = _up(own, "node", tree.above(tree.managers, own.columns["node"]), include_self=False)
+    manager_totals = _group(managers.columns, ("node", "measure", "month", *kinds), managers.amount, managers.count)
+
+    # Large subtrees: summed for the nearest large manager, then for every one above them.
+    nearest = tree.above(tree.large[:1], raw["person"])[0] if tree.large else np.full(len(count), -1, dtype=np.int64)
+    in_large = np.flatnonzero(nearest >= 0)
+    large_raw = {name: values[in_large] for name, values in raw.items()}
+    large_raw["nearest"] = nearest[in_large]
+    large_months = _group(large_raw, ("nearest", "measure", "month", *dimensions), amount[in_large], count[in_large])
+    large_days = _group(large_raw, ("nearest", "measure", "day", *kinds), amount[in_large], count[in_large])
+    del raw, large_raw, amount, count
+    months_up = _up(large_months, "nearest", tree.above(tree.large, large_months.columns["nearest"]), include_self=True)
+    large_month_rows = _group(months_up.columns, ("node", "measure", "month", *dimensions), months_up.amount, months_up.count)
+    days_up = _up(large_days, "nearest", tree.above(tree.large, large_days.columns["nearest"]), include_self=True)
+    large_day_totals = _group(days_up.columns, ("node", "measure", "day", *kinds), days_up.amount, days_up.count)
+
+    return RolledUp(
+        decoder=_Decoder(window),
+        rollup_parts=[
+            _Part(company_months, MONTH, "month", COMPANY_NODE),
+            _Part(company_days, DAY, "day", COMPANY_NODE),
+            _Part(large_month_rows, MONTH, "month", None),
+            _Part(own, OWN_MONTH, "month", None),  # dimension columns 0: see _Decoder.rows
+        ],
+        total_parts=[
+            _Part(company_month_totals, MONTH, "month", COMPANY_NODE),
+            _Part(company_day_totals, DAY, "day", COMPANY_NODE),
+            _Part(manager_totals, MONTH, "month", None),
+            _Part(large_day_totals, DAY, "day", None),
+        ],
+    )
+
+
+def _month_of(days: Ints) -> Ints:
+    """The ordinal of the first day of each day's month."""
+    months = (days - _EPOCH).astype("datetime64[D]").astype("datetime64[M]")
+    return months.astype("datetime64[D]").astype(np.int64) + _EPOCH
+
+
+class _Decoder:
+    """Summed rows back to what the rollup tables store: codes to strings, ordinals to ISO dates;
+    rows whose sums cancel out (a line removed and written again unchanged) are left out."""
+
+    def __init__(self, window: CreditWindow) -> None:
+        self.measures = window.decoder("measure")
+        self.motions = window.decoder("motion")
+        self.currencies = window.decoder("currency")
+        self._dates: dict[int, str] = {}
+
+    def _iso(self, ordinals: Ints) -> list[str]:
+        dates = self._dates
+        found = []
+        for ordinal in ordinals.tolist():
+            text = dates.get(ordinal)
+            if text is None:
+                text = dates[ordinal] = date.fromordinal(ordinal).isoformat()
+            found.append(text)
+        return found
+
+    def rows(self, part: _Part, *, size: int, dimensions: bool) -> Iterator[list[tuple[Any, ...]]]:
+        """The part's rows, ``size`` at a time; those whose sums cancel out are left out."""
+        summed = part.summed
+        kept = np.flatnonzero((summed.amount != 0) | (summed.count != 0))
+        for start in range(0, len(kept), size):
+            keep = kept[start : start + size]
+            columns = summed.columns
+            length = len(keep)
+            nodes = [part.node] * length if part.node is not None else columns["node"][keep].tolist()
+            measures = [self.measures[code] for code in columns["measure"][keep].tolist()]
+            periods = self._iso(columns[part.period][keep])
+            motions = [self.motions[code] for code in columns["motion"][keep].tolist()]
+            currencies = [self.currencies[code] for code in columns["currency"][keep].tolist()]
+            amounts, counts = summed.amount[keep].tolist(), summed.count[keep].tolist()
+            grains = [part.grain] * length
+            if not dimensions:
+                yield list(zip(nodes, grains, measures, periods, motions, currencies, amounts, counts, strict=True))
+                continue
+            if "region" in columns:
+                regions = columns["region"][keep].tolist()
+                lines = columns["product_line"][keep].tolist()
+                applications = columns["product_application"][keep].tolist()
+            else:  # a person's own credits: dimension columns 0
+                regions = lines = applications = [0] * length
+            yield list(
+                zip(nodes, grains, measures, periods, regions, lines, applications, motions, currencies, amounts, counts, strict=True)
+            )

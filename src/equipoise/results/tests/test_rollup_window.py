@@ -1,0 +1,137 @@
+"""The window's numpy sums against a plain Python expansion of every credit row, on random org trees."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import date, timedelta
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from equipoise.results.rollup_nodes import RollupTree
+from equipoise.results.rollup_window import DAY, MONTH, OWN_MONTH, CreditWindow, TreeArrays, roll_up
+
+
+def _tree(parents: list[int | None], minimum: int) -> RollupTree:
+    """Person i + 1 reports to person parents[i] + 1 (None: the top); large = at least ``minimum`` below."""
+    above: dict[int, tuple[int, ...]] = {}
+    for index in range(len(parents)):
+        chain, current = [], parents[index]
+        while current is not None:
+            chain.append(current + 1)
+            current = parents[current]
+        above[index + 1] = tuple(chain)
+    below: Counter[int] = Counter(node for chain in above.values() for node in chain)
+    large = {person: tuple(node for node in chain if below[node] >= minimum) for person, chain in above.items()}
+    return RollupTree(managers=above, large=large)
+
+
+@st.composite
+def trees(draw: Any) -> tuple[RollupTree, int]:
+    size = draw(st.integers(min_value=1, max_value=12))
+    parents: list[int | None] = [None]
+    for index in range(1, size):
+        parents.append(draw(st.one_of(st.none(), st.integers(min_value=0, max_value=index - 1))))
+    return _tree(parents, draw(st.integers(min_value=0, max_value=6))), size
+
+
+row_strategy = st.tuples(
+    st.integers(min_value=1, max_value=14),  # person (13 and 14 are not in the tree: created by the import)
+    st.integers(min_value=0, max_value=70),  # day offset: across three months
+    st.sampled_from(["booked", "invoiced", "churned"]),
+    st.sampled_from([7, 9, 2**40]),  # region (ids far apart: the packed key is renumbered on the way)
+    st.sampled_from([2, 5, 2**30]),  # product line
+    st.sampled_from([0, 4, 8]),  # product application (0: none)
+    st.sampled_from(["new", "renewal", "expansion"]),
+    st.sampled_from(["EUR", "USD"]),
+    st.integers(min_value=-(10**15), max_value=10**15),
+    st.sampled_from([1, 1, 1, -1]),  # a written row, or one a correction removes
+)
+
+
+def _expected(rows: list[tuple[Any, ...]], tree: RollupTree) -> tuple[dict[tuple[Any, ...], list[int]], dict[tuple[Any, ...], list[int]]]:
+    rollups: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0])
+    totals: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0])
+    for person, day, measure, region, line, application, motion, currency, amount, count in rows:
+        month = day.replace(day=1).isoformat()
+        day_text = day.isoformat()
+        dimensions = (region, line, application, motion, currency)
+        keys = [
+            (rollups, (0, MONTH, measure, month, *dimensions)),
+            (rollups, (0, DAY, measure, day_text, *dimensions)),
+            (rollups, (person, OWN_MONTH, measure, month, 0, 0, 0, motion, currency)),
+            (totals, (0, MONTH, measure, month, motion, currency)),
+            (totals, (0, DAY, measure, day_text, motion, currency)),
+        ]
+        keys += [(totals, (node, MONTH, measure, month, motion, currency)) for node in tree.managers.get(person, ())]
+        for node in tree.large.get(person, ()):
+            keys.append((rollups, (node, MONTH, measure, month, *dimensions)))
+            keys.append((totals, (node, DAY, measure, day_text, motion, currency)))
+        for table, key in keys:
+            table[key][0] += amount
+            table[key][1] += count
+    return rollups, totals
+
+
+def _as_dict(rows: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], list[int]]:
+    found: dict[tuple[Any, ...], list[int]] = {}
+    for row in rows:
+        assert row[:-2] not in found, f"{row[:-2]} summed twice"
+        found[row[:-2]] = [row[-2], row[-1]]
+    return found
+
+
+def _nonzero(table: dict[tuple[Any, ...], list[int]]) -> dict[tuple[Any, ...], list[int]]:
+    return {key: value for key, value in table.items() if value != [0, 0]}
+
+
+@settings(max_examples=200, deadline=None)
+@given(tree_and_size=trees(), drawn=st.lists(row_strategy, max_size=60))
+def test_window_sums_equal_a_row_by_row_expansion(tree_and_size, drawn):
+    tree, _ = tree_and_size
+    window = CreditWindow()
+    rows = []
+    for person, offset, measure, region, line, application, motion, currency, amount, count in drawn:
+        day = date(2027, 1, 1) + timedelta(days=offset)
+        rows.append((person, day, measure, region, line, application, motion, currency, amount, count))
+        window.append(
+            person, day.toordinal(), window.code("measure", measure), region, line, application,
+            window.code("motion", motion), window.code("currency", currency), amount, count,
+        )  # fmt: skip
+    rolled = roll_up(window, TreeArrays.of(tree))
+    expected_rollups, expected_totals = _expected(rows, tree)
+    assert _as_dict([row for rows in rolled.rollups(size=7) for row in rows]) == _nonzero(expected_rollups)
+    assert _as_dict([row for rows in rolled.totals(size=7) for row in rows]) == _nonzero(expected_totals)
+
+
+def test_sums_beyond_int64_stay_exact():
+    tree = _tree([None, 0], minimum=0)
+    window = CreditWindow()
+    huge = 2**62 - 1
+    for _ in range(4):
+        window.append(2, date(2027, 3, 5).toordinal(), window.code("measure", "booked"), 1, 1, 0, 0, 0, huge, 1)
+    window.append(2, date(2027, 3, 5).toordinal(), window.code("measure", "booked"), 1, 1, 0, 0, 0, -3, 1)
+    for code in ("motion", "currency"):
+        window.code(code, "new" if code == "motion" else "EUR")
+    rolled = roll_up(window, TreeArrays.of(tree))
+    company_month = [row for rows in rolled.totals() for row in rows if row[:2] == (0, MONTH)]
+    assert company_month == [(0, MONTH, "booked", "2027-03-01", "new", "EUR", 4 * huge - 3, 5)]
+    manager = [row for rows in rolled.totals() for row in rows if row[0] == 1 and row[1] == DAY]
+    assert manager == [(1, DAY, "booked", "2027-03-05", "new", "EUR", 4 * huge - 3, 5)]
+
+
+def test_an_empty_window_adds_nothing():
+    rolled = roll_up(CreditWindow(), TreeArrays.of(_tree([None], minimum=0)))
+    assert list(rolled.rollups()) == [] and list(rolled.totals()) == []
+
+
+def test_rows_that_cancel_out_are_left_out():
+    tree = _tree([None, 0], minimum=5)
+    window = CreditWindow()
+    day = date(2027, 2, 1).toordinal()
+    codes = (window.code("measure", "booked"), window.code("motion", "new"), window.code("currency", "EUR"))
+    window.append(2, day, codes[0], 1, 1, 0, codes[1], codes[2], 500, 1)
+    window.append(2, day, codes[0], 1, 1, 0, codes[1], codes[2], -500, -1)
+    rolled = roll_up(window, TreeArrays.of(tree))
+    assert list(rolled.rollups()) == [] and list(rolled.totals()) == []
