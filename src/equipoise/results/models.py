@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from equipoise.core.fields import RowIdField
 from equipoise.org.models import Customer, Motion, Person, ProductApplication, ProductLine, Region
 
 
@@ -214,6 +215,7 @@ class Rollup(models.Model):
     credit belongs to, so it is followed by a rebuild.
     """
 
+    id = RowIdField(primary_key=True)
     grain = models.CharField(max_length=1, choices=Grain.choices)
     period = models.DateField()
     node_id = models.BigIntegerField(help_text="Person id of the seller or manager; 0 for the whole company.")
@@ -257,6 +259,7 @@ class RollupTotal(models.Model):
     or day-by-day view reads a few rows per cell. Kept on ingest like :class:`Rollup`.
     """
 
+    id = RowIdField(primary_key=True)
     node_id = models.BigIntegerField(help_text="Person id of a manager; 0 for the whole company.")
     grain = models.CharField(max_length=1, choices=Grain.choices)
     measure = models.CharField(max_length=8, choices=Measure.choices)
