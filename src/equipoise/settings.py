@@ -108,6 +108,13 @@ TEMPLATES = [
 _database_url = env_str("DATABASE_URL")
 if _database_url:
     DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=env_int("DB_CONN_MAX_AGE", default=60))}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # No JIT: every query here is an index read of a bounded range. PostgreSQL compiles a
+        # query once its estimated cost passes a threshold, as reads of a team's lines do, and
+        # compiling took about 50 ms, more than such a read itself.
+        _options = DATABASES["default"].setdefault("OPTIONS", {})
+        if "jit" not in str(_options.get("options", "")):
+            _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

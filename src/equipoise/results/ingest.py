@@ -388,6 +388,28 @@ def lock_rollups() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ROLLUP_LOCK])
 
 
+# Fewer new lines than this, or than a tenth of those stored, leave the planner's statistics to
+# autovacuum (whose own threshold is a tenth).
+ANALYZE_AFTER_LINES = 10_000
+
+
+def refresh_statistics(lines_written: int) -> None:
+    """After a commit that wrote many lines, on PostgreSQL: ANALYZE the lines and rollups. The
+    planner's statistics otherwise describe the tables before the import until autovacuum gets
+    round to them, and a dashboard opened straight after a large first import is planned as if
+    the tables were empty (a scan of every rollup for twenty rows). About 3 s at 10M lines."""
+    if connection.vendor != "postgresql" or lines_written < ANALYZE_AFTER_LINES:
+        return
+    tables = (ResultLine._meta.db_table, Rollup._meta.db_table, RollupTotal._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [tables[0]])
+        (known,) = cursor.fetchone()
+        if known >= 0 and lines_written < known / 10:  # -1: never analyzed
+            return
+        for table in tables:
+            cursor.execute(f"ANALYZE {table}")
+
+
 class WrittenIds:
     """A Bloom filter over the (source, external id) keys written so far in this batch: "no" is
     certain, "maybe" is checked in the database. 2**27 bits (16 MiB) with three probes answer a

@@ -17,7 +17,7 @@ from equipoise.results.importing.readers import Cell, CsvRows, RowReader, Source
 from equipoise.results.importing.resolve import LineResolver, Policy
 from equipoise.results.importing.rows import RowMapper
 from equipoise.results.importing.runner import CHUNK_LINES, BatchRun, Progress, RowOutcome, start_clock
-from equipoise.results.ingest import LineInput
+from equipoise.results.ingest import LineInput, refresh_statistics
 from equipoise.results.models import BatchChannel, BatchStatus, ColumnMapping, ImportBatch, ImportIssue
 
 
@@ -144,6 +144,7 @@ def import_file(
             background=background,
         )
         batch = run.run(rows(), started=started)
+    refresh_statistics(batch.lines_created + batch.lines_corrected)
     if progress is not None:
         progress(source.size, source.size)
     return batch
