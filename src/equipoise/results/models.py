@@ -203,7 +203,8 @@ COMPANY_NODE = 0
 class Rollup(models.Model):
     """Exact sums of result lines per period and key.
 
-    - monthly and daily for the company (node 0), by every dimension;
+    - monthly and daily for the company (node 0), by every dimension; daily also by region alone
+      (product columns 0) and by product alone (region 0), 0 standing for "all";
     - monthly per manager with a large subtree (everyone below them), by every dimension;
     - monthly per person, their own credits by measure and motion only (grain ``O``, dimension
       columns 0);

@@ -225,6 +225,12 @@ def roll_up(window: CreditWindow, tree: TreeArrays) -> RolledUp:
     company_days.columns["month"] = _month_of(company_days.columns["day"])
     company_months = _group(company_days.columns, ("measure", "month", *dimensions), company_days.amount, company_days.count)
     company_day_totals = _group(company_days.columns, ("measure", "day", *kinds), company_days.amount, company_days.count)
+    # ... and daily by region alone and by product alone (the other dimension columns 0, "all"):
+    # a week by region reads a row per region and day, not one per combination of dimensions.
+    company_day_regions = _group(company_days.columns, ("measure", "day", "region", *kinds), company_days.amount, company_days.count)
+    company_day_products = _group(
+        company_days.columns, ("measure", "day", "product_line", "product_application", *kinds), company_days.amount, company_days.count
+    )
     company_month_totals = _group(company_months.columns, ("measure", "month", *kinds), company_months.amount, company_months.count)
 
     # Every person's own credits monthly; every manager's monthly totals from those.
@@ -251,8 +257,10 @@ def roll_up(window: CreditWindow, tree: TreeArrays) -> RolledUp:
         rollup_parts=[
             _Part(company_months, MONTH, "month", COMPANY_NODE),
             _Part(company_days, DAY, "day", COMPANY_NODE),
+            _Part(company_day_regions, DAY, "day", COMPANY_NODE),
+            _Part(company_day_products, DAY, "day", COMPANY_NODE),
             _Part(large_month_rows, MONTH, "month", None),
-            _Part(own, OWN_MONTH, "month", None),  # dimension columns 0: see _Decoder.rows
+            _Part(own, OWN_MONTH, "month", None),
         ],
         total_parts=[
             _Part(company_month_totals, MONTH, "month", COMPANY_NODE),
@@ -307,12 +315,11 @@ class _Decoder:
             if not dimensions:
                 yield list(zip(nodes, grains, measures, periods, motions, currencies, amounts, counts, strict=True))
                 continue
-            if "region" in columns:
-                regions = columns["region"][keep].tolist()
-                lines = columns["product_line"][keep].tolist()
-                applications = columns["product_application"][keep].tolist()
-            else:  # a person's own credits: dimension columns 0
-                regions = lines = applications = [0] * length
+            # A dimension the part is not by is stored as 0: all of them.
+            zeros = [0] * length
+            regions, lines, applications = (
+                columns[name][keep].tolist() if name in columns else zeros for name in ("region", "product_line", "product_application")
+            )
             yield list(
                 zip(nodes, grains, measures, periods, regions, lines, applications, motions, currencies, amounts, counts, strict=True)
             )

@@ -49,6 +49,8 @@ def expected_rollups() -> dict[Key, tuple[int, int]]:
         keys: list[Key] = [
             ("rollup", COMPANY_NODE, MONTH, measure, month, *dimensions, motion, currency),
             ("rollup", COMPANY_NODE, DAY, measure, day, *dimensions, motion, currency),
+            ("rollup", COMPANY_NODE, DAY, measure, day, dimensions[0], 0, 0, motion, currency),  # by region alone
+            ("rollup", COMPANY_NODE, DAY, measure, day, 0, *dimensions[1:], motion, currency),  # by product alone
             ("total", COMPANY_NODE, MONTH, measure, month, motion, currency),
             ("total", COMPANY_NODE, DAY, measure, day, motion, currency),
         ]

@@ -3,7 +3,8 @@
 Where the figures come from (see :class:`~equipoise.results.models.Rollup`):
 
 - the company, with no dimension asked for (totals, motion): :class:`RollupTotal`, node 0, by month
-  or day; by a dimension: the company rollups, by month or day;
+  or day; by a dimension: the company rollups, by month or day (by day, those by region alone or
+  by product alone when the request needs only one of them);
 - a team, with no dimension asked for: the manager's monthly totals for everyone below them (every
   manager keeps them), or daily totals where the subtree is large; by a dimension, whole months:
   the manager's rollups where the subtree is large (see :mod:`~equipoise.results.rollup_nodes`);
@@ -44,6 +45,7 @@ OWN_CODE, OTHER_CODE = 0, -1
 OWN_KEY, OTHER_KEY = "own", "other"
 
 DIMENSION_FIELDS = {"region": "region_id", "product_line": "product_line_id", "product_application": "product_application_id"}
+PRODUCT_FIELDS = ("product_line_id", "product_application_id")
 
 Cells = dict[tuple[date, Any], int]
 
@@ -172,7 +174,8 @@ def _dimension_sources(request: ActualRequest, field: str | None) -> list[tuple[
     if request.kind == COMPANY:
         if not needs_dimensions:
             return [(_totals(request, request.base).filter(node_id=COMPANY_NODE), F("period"))]
-        return [(_rollups(request, request.base).filter(_dimension_q(request), node_id=COMPANY_NODE), F("period"))]
+        company = _rollups(request, request.base).filter(_dimension_q(request), node_id=COMPANY_NODE)
+        return [(company.filter(_company_rows(request, field)), F("period"))]
     if request.kind == TEAM:
         assert request.person_id is not None
         # Everyone below from the totals or rollups the subtree keeps (see rollup_nodes), else from
@@ -187,6 +190,20 @@ def _dimension_sources(request: ActualRequest, field: str | None) -> list[tuple[
     elif request.base == MONTH_BASE and not needs_dimensions:
         return [_own(request)]
     return [(_lines(request), _line_period(request))]
+
+
+def _company_rows(request: ActualRequest, field: str | None) -> Q:
+    """Which of the company's rollups answer: by day, the rows by region alone (product columns
+    0) or by product alone (region 0) when the request asks for nothing else; otherwise, and by
+    month, the rows by every dimension."""
+    if request.base == DAY_BASE:
+        products = request.product_line is not None or request.product_application is not None or field in PRODUCT_FIELDS
+        regions = request.region_ids is not None or field == "region_id"
+        if not products:
+            return Q(region_id__gt=0, product_line_id=0)
+        if not regions:
+            return Q(region_id=0)
+    return Q(region_id__gt=0, product_line_id__gt=0)
 
 
 def _own(request: ActualRequest) -> tuple[QuerySet[Any], Any]:

@@ -27,7 +27,12 @@ def test_a_line_credits_the_company_and_every_manager_above_the_seller(org, cata
     ingestor.ingest([line(org, catalog)])
     assert ingestor.counts.created == 1
     assert _rollup(0) == 100_000
-    assert _rollup(0, grain="D", period=date(2027, 1, 15)) == 100_000
+    days = Rollup.objects.filter(node_id=0, grain="D", period=date(2027, 1, 15))
+    by_dimensions = sorted(days.values_list("region_id", "product_line_id", "product_application_id", "amount_minor"))
+    region, line_id, application = org.north.pk, catalog.connectivity.pk, catalog.fibre.pk
+    # By every dimension; by region alone; by product alone.
+    expected = [(region, line_id, application, 100_000), (region, 0, 0, 100_000), (0, line_id, application, 100_000)]
+    assert by_dimensions == sorted(expected)
     assert _rollup(org.sam.pk) is None  # a seller's breakdowns come from their lines
     assert _rollup(org.sam.pk, grain="O") == 100_000  # the seller's own credits, by motion only
     assert Rollup.objects.get(node_id=org.sam.pk).region_id == 0
@@ -168,3 +173,4 @@ class RollupPropertyTests(TestCase):
             lines = {(row.external_id, row.line_amount_minor) for row in ResultLine.objects.all()}
             assert company == sum(amount for _, amount in lines)
             transaction.set_rollback(True)
+

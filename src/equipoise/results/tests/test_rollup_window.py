@@ -60,6 +60,8 @@ def _expected(rows: list[tuple[Any, ...]], tree: RollupTree) -> tuple[dict[tuple
         keys = [
             (rollups, (0, MONTH, measure, month, *dimensions)),
             (rollups, (0, DAY, measure, day_text, *dimensions)),
+            (rollups, (0, DAY, measure, day_text, region, 0, 0, motion, currency)),
+            (rollups, (0, DAY, measure, day_text, 0, line, application, motion, currency)),
             (rollups, (person, OWN_MONTH, measure, month, 0, 0, 0, motion, currency)),
             (totals, (0, MONTH, measure, month, motion, currency)),
             (totals, (0, DAY, measure, day_text, motion, currency)),

@@ -522,3 +522,36 @@ def test_a_bigger_team_costs_no_more_queries(data):
     after = len(_queries(org.manager, {}))
 
     assert after == before
+
+
+@pytest.mark.parametrize("rows", ["region", "product_line", "product_application", "motion", ""])
+def test_company_days_by_any_dimension_and_filter_add_up_to_its_months(data, rows):
+    """By day the company reads its rollups by region alone or by product alone where the request
+    needs only one of them, and by every dimension otherwise; by month always by every dimension.
+    Whatever the rows and filters, the days of each month sum to that month."""
+    org, catalog = data.org, data.catalog
+    filter_sets = [
+        {},
+        {"region": org.north.pk},
+        {"product_line": catalog.connectivity.pk},
+        {"product_application": catalog.fibre.pk},
+        {"region": org.south.pk, "product_line": catalog.connectivity.pk},
+        {"motion": "new", "region": org.north.pk},
+    ]
+    for filters in filter_sets:
+        params = {name: str(value) for name, value in filters.items()} | ({"rows": rows} if rows else {})
+        days = dissect(org.executive, grain="day", **params)
+        months = dissect(org.executive, grain="month", **params)
+        summed: dict[tuple[str, date], int] = {}
+        for row in [days.totals, *days.rows]:
+            key = row.key if row is not days.totals else "total"
+            for period, figures in zip(days.periods, row.figures, strict=True):
+                month = (key, period.start.replace(day=1))
+                summed[month] = summed.get(month, 0) + figures.actual_minor
+        expected = {
+            (row.key if row is not months.totals else "total", period.start): figures.actual_minor
+            for row in [months.totals, *months.rows]
+            for period, figures in zip(months.periods, row.figures, strict=True)
+        }
+        assert summed == expected, filters
+        assert expected[("total", date(2027, 1, 1))] != 0 or filters, "the data has January results"
