@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from operator import itemgetter
 from typing import Any
 
 from django.db import connection
@@ -39,6 +40,11 @@ _MEASURE = {str(kind.value): str(measure.value) for kind, measure in MEASURE_OF_
 # Credit rows (written or removed) summed between two rollup flushes in a deferred batch: the
 # window costs 80 bytes a row until it is summed, and a key the window's rows share is upserted once.
 FLUSH_ROWS = 500_000
+# Credit rows held before they are written, then written sorted by (seller, day). Files list
+# results in any order, so rows written as they come put each of a seller's lines on a page of its
+# own: at 10M lines a team's lines over a year sat on 13,000 pages, which a cold cache read in
+# seconds. Sorted per 200k rows, a seller's lines come in runs of about 40 (a page or two each).
+LINE_BUFFER_ROWS = 200_000
 
 # node, grain, measure, period (ISO), region, product line, product application, motion, currency
 RollupKey = tuple[int, str, str, str, int, int, int, str, str]
@@ -47,6 +53,7 @@ TotalKey = tuple[int, str, str, str, str, str]
 ROLLUP_KEY_COLUMNS = "node_id, grain, measure, period, region_id, product_line_id, product_application_id, motion, currency"
 TOTAL_KEY_COLUMNS = "node_id, grain, measure, period, motion, currency"
 
+_SELLER_AND_DAY = itemgetter(2, 6)  # positions in LINE_COLUMNS
 LINE_COLUMNS = (
     "source", "external_id", "seller_id", "share_bp", "kind", "measure", "occurred_on", "currency", "line_amount_minor",
     "amount_minor", "customer_id", "region_id", "product_line_id", "product_application_id", "motion", "batch_id", "version",
@@ -117,6 +124,8 @@ class Ingestor:
         # each ingest() call leaves the rollups up to date.
         self._defer_rollups = defer_rollups
         self._window = CreditWindow()
+        self._line_rows: list[tuple[Any, ...]] = []  # credit rows not yet written (see LINE_BUFFER_ROWS)
+        self._pending: dict[tuple[str, str], tuple[str, int, int]] = {}  # their lines: fingerprint, version, batch
         # Whether a source had lines before this batch: if not, only this batch can have written
         # an id of it, and the Bloom filter says which ids need a look-up.
         self._source_had_lines: dict[str, bool] = {}
@@ -165,10 +174,13 @@ class Ingestor:
             written.add(line.source, line.external_id)
         if not self._defer_rollups or len(self._window) >= FLUSH_ROWS:
             self.flush()
+        elif len(self._line_rows) >= LINE_BUFFER_ROWS:
+            self._write_lines()
 
     def flush(self) -> None:
-        """Add the window's credit rows to the rollups. :meth:`finish` calls it; call it yourself
-        before reading rollups inside the same transaction."""
+        """Write the held lines and add the window's credit rows to the rollups. :meth:`finish`
+        calls it; call it yourself before reading lines or rollups inside the same transaction."""
+        self._write_lines()
         if not len(self._window):
             return
         rolled = roll_up(self._window, self._tree)
@@ -180,9 +192,11 @@ class Ingestor:
             self._upsert(RollupTotal._meta.db_table, TOTAL_KEY_COLUMNS, rows)
 
     def forget(self) -> None:
-        """Drop what was written but not yet summed, and the counts: for a caller whose savepoint
-        around the writes was rolled back."""
+        """Drop what was held or written but not yet summed, and the counts: for a caller whose
+        savepoint around the writes was rolled back."""
         self._window.clear()
+        self._line_rows.clear()
+        self._pending.clear()
         self.counts = IngestCounts()
 
     # -- reads ---------------------------------------------------------------------------------
@@ -190,15 +204,20 @@ class Ingestor:
     def _existing(self, lines: Sequence[LineInput]) -> dict[tuple[str, str], tuple[str, int, int]]:
         """Fingerprint, version and batch of the lines that exist already, by (source, external id)."""
         by_source: dict[str, list[str]] = defaultdict(list)
-        had_lines, written = self._source_had_lines, self._written
+        had_lines, written, pending = self._source_had_lines, self._written, self._pending
+        found: dict[tuple[str, str], tuple[str, int, int]] = {}
         for line in lines:
             source = line.source
+            if pending:
+                held = pending.get((source, line.external_id))
+                if held is not None:
+                    found[(source, line.external_id)] = held
+                    continue
             if source not in had_lines:
                 had_lines[source] = ResultLine.objects.filter(source=source).exists()
             if had_lines[source] or written.may_hold(source, line.external_id):
                 by_source[source].append(line.external_id)
         table = ResultLine._meta.db_table
-        found: dict[tuple[str, str], tuple[str, int, int]] = {}
         for source, external_ids in by_source.items():
             with connection.cursor() as cursor:
                 for start in range(0, len(external_ids), 2000):
@@ -216,8 +235,9 @@ class Ingestor:
     # -- writes --------------------------------------------------------------------------------
 
     def _insert(self, lines: Sequence[LineInput], *, version: int) -> None:
-        """Write the lines' credit rows and add them to the window; their rollups follow in :meth:`flush`."""
+        """Hold the lines' credit rows for writing and add them to the window; both follow in :meth:`flush`."""
         batch_id = self.batch.pk
+        pending = self._pending
         measure_of = _MEASURE
         rows = []
         periods = self._periods
@@ -236,6 +256,7 @@ class Ingestor:
             else:
                 parts = allocate_minor(line.amount_minor, [share for _, share in line.credits])
             codes = (code("measure", measure), code("motion", line.motion), code("currency", line.currency))
+            pending[(line.source, line.external_id)] = (fingerprint, version, batch_id)
             for (seller_id, share), part in zip(line.credits, parts, strict=True):
                 rows.append(
                     (
@@ -255,7 +276,17 @@ class Ingestor:
                 currency_code(codes[2])
                 amount(part)
                 count(1)
+        self._line_rows += rows
+
+    def _write_lines(self) -> None:
+        """Write the held credit rows, sorted by seller and day (see LINE_BUFFER_ROWS)."""
+        if not self._line_rows:
+            return
+        rows = self._line_rows
+        rows.sort(key=_SELLER_AND_DAY)
         self._bulk_insert(ResultLine._meta.db_table, LINE_COLUMNS, rows)
+        self._line_rows = []
+        self._pending.clear()
 
     def _apply_corrections(self, corrections: list[tuple[LineInput, str, int]]) -> None:
         source_ids: dict[str, list[str]] = defaultdict(list)

@@ -174,3 +174,19 @@ class RollupPropertyTests(TestCase):
             assert company == sum(amount for _, amount in lines)
             transaction.set_rollback(True)
 
+
+def test_a_batchs_lines_are_written_in_seller_and_day_order(org, catalog):
+    """Lines are held and written sorted, so each seller's lines sit together on disk; a repeat
+    of a held line is still found."""
+    sellers = [org.sara.pk, org.sam.pk, org.olga.pk]
+    lines = [line(org, catalog, f"L{n}", occurred_on=date(2027, 1, 28 - n), credits=((sellers[n % 3], 10_000),)) for n in range(12)]
+    with transaction.atomic():
+        ingestor = Ingestor(batch=make_batch(), defer_rollups=True)
+        ingestor.ingest(lines[:6])
+        ingestor.ingest([*lines[6:], lines[0], line(org, catalog, "L1", amount_minor=1)])  # a repeat and a conflict
+        assert ingestor.repeats == [1] and ingestor.conflicts == [(1, "L1")]
+        batch = ingestor.finish(rows_read=14, rows_skipped=0, rows_rejected=0, skipped_reasons={}, started=0.0)
+    written = list(ResultLine.objects.order_by("id").values_list("seller_id", "occurred_on"))
+    assert written == sorted(written)
+    assert len(written) == 12 and batch.lines_created == 12
+    assert rollups_compare() == []

@@ -41,6 +41,7 @@ def test_a_repeat_across_chunks_comes_back_as_an_outcome(org, catalog):
     writer.submit([again, changed])
     outcomes = writer.close()
     assert outcomes[-1] == ([99], [(100, "W4")])
+    ingestor.flush()  # lines are held until then
     assert ResultLine.objects.count() == 5
 
 
