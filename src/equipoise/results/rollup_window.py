@@ -246,11 +246,16 @@ def roll_up(window: CreditWindow, tree: TreeArrays) -> RolledUp:
     large_raw["nearest"] = nearest[in_large]
     large_months = _group(large_raw, ("nearest", "measure", "month", *dimensions), amount[in_large], count[in_large])
     large_days = _group(large_raw, ("nearest", "measure", "day", *kinds), amount[in_large], count[in_large])
-    del raw, large_raw, amount, count
+    del raw, large_raw, amount, count, managers  # what is summed is kept; what it came from, not
     months_up = _up(large_months, "nearest", tree.above(tree.large, large_months.columns["nearest"]), include_self=True)
+    del large_months
     large_month_rows = _group(months_up.columns, ("node", "measure", "month", *dimensions), months_up.amount, months_up.count)
+    del months_up
     days_up = _up(large_days, "nearest", tree.above(tree.large, large_days.columns["nearest"]), include_self=True)
+    del large_days
     large_day_totals = _group(days_up.columns, ("node", "measure", "day", *kinds), days_up.amount, days_up.count)
+    del days_up
+    del company_days.columns["month"]  # read by period "day"
 
     return RolledUp(
         decoder=_Decoder(window),
