@@ -190,3 +190,26 @@ def test_a_batchs_lines_are_written_in_seller_and_day_order(org, catalog):
     assert written == sorted(written)
     assert len(written) == 12 and batch.lines_created == 12
     assert rollups_compare() == []
+
+
+def test_a_large_import_refreshes_the_planner_statistics_on_postgresql(org, catalog):
+    from django.db import connection
+
+    from equipoise.results.ingest import ANALYZE_AFTER_LINES, refresh_statistics
+
+    if connection.vendor != "postgresql":
+        refresh_statistics(10**9)  # nothing to do: SQLite plans without them
+        return
+
+    def analyzed() -> float:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'results_resultline'::regclass")
+            return cursor.fetchone()[0]
+
+    with transaction.atomic():
+        Ingestor(batch=make_batch()).ingest([line(org, catalog, f"S{n}") for n in range(3)])
+    before = analyzed()
+    refresh_statistics(ANALYZE_AFTER_LINES - 1)  # too few to matter
+    assert analyzed() == before
+    refresh_statistics(ANALYZE_AFTER_LINES)
+    assert analyzed() == 3
