@@ -46,10 +46,6 @@ FLUSH_ROWS = 500_000
 # seconds. Sorted per 200k rows, a seller's lines come in runs of about 40 (a page or two each).
 LINE_BUFFER_ROWS = 200_000
 
-# node, grain, measure, period (ISO), region, product line, product application, motion, currency
-RollupKey = tuple[int, str, str, str, int, int, int, str, str]
-# node, grain, measure, period (ISO), motion, currency
-TotalKey = tuple[int, str, str, str, str, str]
 ROLLUP_KEY_COLUMNS = "node_id, grain, measure, period, region_id, product_line_id, product_application_id, motion, currency"
 TOTAL_KEY_COLUMNS = "node_id, grain, measure, period, motion, currency"
 
