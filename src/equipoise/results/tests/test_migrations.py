@@ -39,3 +39,31 @@ def test_own_credits_move_to_their_own_grain_and_back():
         assert rows == [(0, "D", 3), (0, "M", 3), (5, "M", 0), (5, "M", 3)]
     finally:
         _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())  # back to the latest for the tests that follow
+
+
+def test_company_days_by_region_and_by_product_are_built_from_the_days_by_every_dimension():
+    apps = _migrate([("results", "0007_rollup_statistics")])
+    Rollup = apps.get_model("results", "Rollup")
+    day = date(2027, 1, 4)
+    common = {"grain": "D", "measure": "booked", "period": day, "currency": "EUR", "line_count": 1}
+    Rollup.objects.create(node_id=0, region_id=3, product_line_id=1, product_application_id=7, motion="new", amount_minor=5, **common)
+    Rollup.objects.create(node_id=0, region_id=3, product_line_id=2, product_application_id=0, motion="new", amount_minor=6, **common)
+    Rollup.objects.create(node_id=0, region_id=4, product_line_id=1, product_application_id=7, motion="new", amount_minor=7, **common)
+    Rollup.objects.create(node_id=9, region_id=4, product_line_id=1, product_application_id=7, motion="new", amount_minor=8, **common)
+    try:
+        apps = _migrate([("results", "0008_company_daily_by_region_and_by_product")])
+        rows = apps.get_model("results", "Rollup").objects.filter(node_id=0, grain="D")
+        found = sorted(rows.values_list("region_id", "product_line_id", "product_application_id", "amount_minor", "line_count"))
+        assert found == [
+            (0, 1, 7, 12, 2),  # by product alone
+            (0, 2, 0, 6, 1),
+            (3, 0, 0, 11, 2),  # by region alone
+            (3, 1, 7, 5, 1),
+            (3, 2, 0, 6, 1),
+            (4, 0, 0, 7, 1),
+            (4, 1, 7, 7, 1),
+        ]
+        apps = _migrate([("results", "0007_rollup_statistics")])
+        assert apps.get_model("results", "Rollup").objects.filter(node_id=0).count() == 3
+    finally:
+        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
