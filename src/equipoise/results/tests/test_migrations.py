@@ -67,3 +67,11 @@ def test_company_days_by_region_and_by_product_are_built_from_the_days_by_every_
         assert apps.get_model("results", "Rollup").objects.filter(node_id=0).count() == 3
     finally:
         _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+
+def test_rollup_pages_keep_room_for_updates_on_postgresql():
+    if connection.vendor != "postgresql":
+        pytest.skip("fillfactor is PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relname, reloptions FROM pg_class WHERE relname IN ('results_rollup', 'results_rolluptotal') ORDER BY 1")
+        assert cursor.fetchall() == [("results_rollup", ["fillfactor=70"]), ("results_rolluptotal", ["fillfactor=70"])]
