@@ -30,6 +30,7 @@ MONTH, DAY, OWN_MONTH = str(Grain.MONTH.value), str(Grain.DAY.value), str(Grain.
 # Ordinal of 1970-01-01: numpy's datetime64 counts days from there.
 _EPOCH = date(1970, 1, 1).toordinal()
 _INT64_SAFE = 2**62
+_DENSE_ABOVE = 2**31  # a key column spanning more values than this is renumbered before packing
 
 COLUMNS = ("person", "day", "measure", "region", "product_line", "product_application", "motion", "currency", "amount", "count")
 
@@ -138,6 +139,9 @@ def _pack(keys: Sequence[Ints]) -> Ints:
             return packed
         low, high = int(column.min()), int(column.max())
         width = high - low + 1
+        if width >= _DENSE_ABOVE:  # ids far apart: the column itself renumbered densely
+            uniques, column = np.unique(column, return_inverse=True)
+            low, width = 0, len(uniques)
         if span * width >= _INT64_SAFE:
             uniques, packed = np.unique(packed, return_inverse=True)
             span = len(uniques)
