@@ -2,7 +2,7 @@
 
 Every manager keeps monthly totals (:class:`~equipoise.results.models.RollupTotal`): a team-by-team
 view reads one row per team and month. Every person keeps their own credits monthly, by motion
-(a :class:`~equipoise.results.models.Rollup` row with dimension columns 0): a team's sellers side
+(a :class:`~equipoise.results.models.Rollup` row of grain ``O``, dimension columns 0): a team's sellers side
 by side read one row each per month. Only *large* subtrees — at least
 ``EQUIPOISE_LARGE_SUBTREE`` people below the manager (20 by default) — and the company also keep
 monthly rollups by dimension and daily totals. A small team's breakdowns and days and a seller's

@@ -124,9 +124,6 @@ class Summed:
     amount: npt.NDArray[Any]
     count: Ints
 
-    def __len__(self) -> int:
-        return len(self.count)
-
 
 def _pack(keys: Sequence[Ints]) -> Ints:
     """One int64 per row that orders and equals like the tuple of ``keys``: each column offset to
