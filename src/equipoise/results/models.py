@@ -132,6 +132,9 @@ class ResultLine(models.Model):
     and the second table would double the cost of every import for the rare split.
     """
 
+    # Nothing refers to a line by id: without SQLite's AUTOINCREMENT counter a million lines
+    # import about two seconds faster (see RowIdField).
+    id = RowIdField(primary_key=True)
     # References carry no database foreign-key constraint (db_constraint=False): the ingest, the
     # only writer, resolves every id from the directory in the same transaction, and deletes are
     # refused by on_delete=PROTECT in the application. On PostgreSQL each constraint cost a

@@ -75,3 +75,17 @@ def test_rollup_pages_keep_room_for_updates_on_postgresql():
     with connection.cursor() as cursor:
         cursor.execute("SELECT relname, reloptions FROM pg_class WHERE relname IN ('results_rollup', 'results_rolluptotal') ORDER BY 1")
         assert cursor.fetchall() == [("results_rollup", ["fillfactor=70"]), ("results_rolluptotal", ["fillfactor=70"])]
+
+
+def test_lines_and_rollups_keep_no_autoincrement_counter_on_sqlite():
+    """Written by the million, these tables are numbered one past the largest id instead."""
+    if connection.vendor != "sqlite":
+        pytest.skip("AUTOINCREMENT is SQLite's")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'table' "
+            "AND name IN ('results_resultline', 'results_rollup', 'results_rolluptotal')"
+        )
+        tables = dict(cursor.fetchall())
+    assert sorted(tables) == ["results_resultline", "results_rollup", "results_rolluptotal"]
+    assert not [name for name, sql in tables.items() if "AUTOINCREMENT" in sql.upper()]
