@@ -57,6 +57,18 @@ class CreditWindow:
         """The columns' ``append`` methods, in :data:`COLUMNS` order, for a tight loop."""
         return tuple(column.append for column in self._columns)
 
+    def codes(self, kind: str, values: Sequence[str]) -> list[int]:
+        """The code of each of ``values``."""
+        table = {value: self.code(kind, value) for value in set(values)}
+        return [table[value] for value in values]
+
+    def extend(self, **columns: Sequence[int]) -> None:
+        """Append rows given as columns, named as in :data:`COLUMNS` (each the same length)."""
+        if set(columns) != set(COLUMNS):
+            raise ValueError(f"A window extends by every column: {', '.join(COLUMNS)}.")
+        for name, column in zip(COLUMNS, self._columns, strict=True):
+            column.extend(columns[name])
+
     def append(self, *row: int) -> None:
         for column, value in zip(self._columns, row, strict=True):
             column.append(value)
