@@ -12,6 +12,8 @@ from equipoise.org.selectors import company_get
 from equipoise.results.importing import fastpath
 from equipoise.results.importing.config import MappingConfig
 from equipoise.results.importing.fastpath import fast_path
+from equipoise.results.importing.forked import ForkedRows
+from equipoise.results.importing.forked import available as forked_reading_available
 from equipoise.results.importing.lines import RowInvalid, RowSkipped
 from equipoise.results.importing.readers import Cell, CsvRows, RowReader, SourceFile, open_rows
 from equipoise.results.importing.resolve import LineResolver, Policy
@@ -108,12 +110,27 @@ def import_file(
         mapper: RowMapper | None = None
         resolver = LineResolver(source=source_name, policy=policy_of(config))
 
+        policy = resolver.policy
+        # Rows are read while earlier ones are written, unless resolving them may write (customers,
+        # products or sellers created on the way): in a second process where this one can fork
+        # (see .forked), else on a second thread.
+        concurrent = not (policy.create_customers or policy.create_products or policy.create_sellers)
+        forked: ForkedRows | None = None
+        if concurrent:
+            resolver.directory.people()  # loaded now: reading then needs no database
+            resolver.directory.customers_by_name()
+
         def rows() -> Iterator[RowOutcome | LineInput]:
-            nonlocal reader, mapper
+            nonlocal reader, mapper, forked
             reader = open_rows(source, delimiter=config.delimiter, sheet=config.sheet)
             try:
                 mapper = RowMapper(config=config, header=reader.header, default_currency=company_get().reporting_currency)
-                yield from _rows(reader, mapper, resolver)
+                if concurrent and forking:
+                    opened, mapped = reader, mapper
+                    forked = ForkedRows(lambda: _rows(opened, mapped, resolver), position=lambda: opened.bytes_read)
+                    yield from forked
+                else:
+                    yield from _rows(reader, mapper, resolver)
             finally:
                 reader.close()
 
@@ -126,14 +143,9 @@ def import_file(
 
         def report_progress() -> None:
             if progress is not None and reader is not None:
-                progress(reader.bytes_read, source.size)
+                progress(forked.position if forked is not None else reader.bytes_read, source.size)
 
-        policy = resolver.policy
-        # Rows are read while earlier chunks are written, unless resolving them may write
-        # (customers, products or sellers created on the way).
-        background = not (policy.create_customers or policy.create_products or policy.create_sellers)
-        if background:
-            resolver.directory.people()  # loaded now: the writer has the connection once rows flow
+        forking = concurrent and forked_reading_available()
         run = BatchRun(
             batch=batch,
             resolver=resolver,
@@ -141,7 +153,7 @@ def import_file(
             chunk_lines=chunk_lines,
             progress=report_progress,
             describe=describe,
-            background=background,
+            background=concurrent and not forking,
         )
         batch = run.run(rows(), started=started)
     refresh_statistics(batch.lines_created + batch.lines_corrected)

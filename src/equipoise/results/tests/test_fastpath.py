@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -26,7 +27,7 @@ from hypothesis import strategies as st
 from equipoise.core.access import Role
 from equipoise.org.models import Customer, ProductApplication, ProductLine, Region
 from equipoise.org.services import person_create
-from equipoise.results.importing import fastpath, resolve
+from equipoise.results.importing import fastpath, forked, resolve
 from equipoise.results.importing import rows as rows_module
 from equipoise.results.importing.config import MappingConfig
 from equipoise.results.importing.fileimport import policy_of
@@ -591,8 +592,10 @@ def test_the_fast_path_knows_the_shape_of_line_input():
 # -- a whole import, both ways ------------------------------------------------------------------
 
 
-def _imported(monkeypatch, *, enabled: bool, **options: Any) -> tuple[Any, int]:
-    """The import's batch, lines, issues and created references (rolled back), and how many rows the fast path read."""
+def _imported(monkeypatch, *, enabled: bool, forking: bool = False, **options: Any) -> tuple[Any, int]:
+    """The import's batch, lines, issues and created references (rolled back), and how many rows the
+    fast path read (counted only when reading in this process: ``forking`` reads in a child)."""
+    monkeypatch.setattr(forked, "ENABLED", forking)
     taken = 0
     compile_fast_path = fastpath.fast_path
 
@@ -696,6 +699,35 @@ def test_a_file_imports_the_same_with_and_without_the_fast_path(references, monk
     assert slow_taken == 0 and fast_taken > 10
     assert fast == slow
     assert slow[0][1] == 91 and slow[0][3] > 0  # every row read, and some rejected
+
+
+@pytest.mark.parametrize("mode", ["quarantine", "all_or_nothing"])
+def test_a_file_read_in_a_second_process_imports_the_same(references, monkeypatch, tmp_path, mode):
+    """Rows read in a forked child and sent over a pipe, in chunks smaller than the file, give the
+    same batch, issues and lines as rows read here."""
+    monkeypatch.setattr(forked, "CHUNK_ROWS", 4)
+    options = {"path_or_file": _mixed_file(tmp_path, 90), "mapping_name": "equipoise", "mode": mode, "chunk_lines": 7}
+    here, _ = _imported(monkeypatch, enabled=True, forking=False, **options)
+    zombies = _zombie_children()
+    there, taken_here = _imported(monkeypatch, enabled=True, forking=True, **options)
+    assert taken_here == 0  # the fast path ran in the child
+    assert there == here
+    assert here[0][1] == 91 and here[0][3] > 0
+    assert _zombie_children() == zombies  # the child was waited for
+
+
+def _zombie_children() -> int:
+    """Child processes of this one that ended and were not waited for."""
+    found = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            found += fields[0] == "Z" and int(fields[1]) == os.getpid()
+    return found
 
 
 def test_a_clean_file_imports_the_same_with_and_without_the_fast_path(references, monkeypatch, tmp_path):

@@ -68,13 +68,43 @@ def test_an_error_on_the_writer_is_raised_in_the_caller_and_the_batch_rolls_back
     assert Rollup.objects.count() == 0
 
 
-def test_a_file_broken_after_chunks_were_written_in_the_background_leaves_nothing(org, catalog, tmp_path):
+@pytest.mark.parametrize("forking", [False, True], ids=["writer-thread", "reader-process"])
+def test_a_file_broken_after_chunks_were_written_in_the_background_leaves_nothing(org, catalog, tmp_path, monkeypatch, forking):
+    """Whichever way rows are read while others are written: the error comes after rows were
+    written, and the batch keeps none of them."""
+    from equipoise.results.importing import forked
     from equipoise.results.models import ImportIssue
     from equipoise.results.services import results_import_file
     from equipoise.results.tests.test_import_helpers import csv_bytes, equipoise_row, nothing_imported, write
 
+    monkeypatch.setattr(forked, "ENABLED", forking)
+    monkeypatch.setattr(forked, "CHUNK_ROWS", 2)
     content = csv_bytes([equipoise_row(f"L{index}") for index in range(20)]) + b"L99,2027-01-15," + b"9" * (2 * 1024 * 1024) + b"\n"
     batch = results_import_file(actor=None, path_or_file=write(tmp_path, "late.csv", content), mapping_name="equipoise", chunk_lines=3)
     assert batch.status == "rejected"
     assert "Row 22 is longer than" in ImportIssue.objects.get(batch=batch).reason
+    assert nothing_imported()
+
+
+def test_a_reader_process_that_fails_stops_the_import_and_keeps_nothing(org, catalog, tmp_path, monkeypatch):
+    """An unexpected error while reading in the child (a bug, not a bad file) reaches this process
+    with the child's traceback, after rows were already written; nothing of the batch is kept."""
+    from equipoise.results.importing import fileimport, forked
+    from equipoise.results.services import results_import_file
+    from equipoise.results.tests.test_import_helpers import csv_bytes, equipoise_row, nothing_imported, write
+
+    monkeypatch.setattr(forked, "ENABLED", True)
+    monkeypatch.setattr(forked, "CHUNK_ROWS", 2)
+    read_rows = fileimport._rows
+
+    def failing(*args):
+        for index, item in enumerate(read_rows(*args)):
+            if index == 12:
+                raise ZeroDivisionError("planted in the reading process")
+            yield item
+
+    monkeypatch.setattr(fileimport, "_rows", failing)
+    path = write(tmp_path, "bug.csv", csv_bytes([equipoise_row(f"L{index}") for index in range(20)]))
+    with pytest.raises(RuntimeError, match="planted in the reading process"):
+        results_import_file(actor=None, path_or_file=path, mapping_name="equipoise", chunk_lines=3)
     assert nothing_imported()
