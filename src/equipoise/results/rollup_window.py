@@ -81,7 +81,14 @@ class CreditWindow:
             del column[:]
 
     def arrays(self) -> dict[str, Ints]:
-        return {name: np.frombuffer(column, dtype=np.int64).copy() for name, column in zip(COLUMNS, self._columns, strict=True)}
+        """The columns as read-only views, not copies (a million rows are 80 MB): drop every view
+        before :meth:`clear` or :meth:`append`, which otherwise raise ``BufferError``."""
+        found = {}
+        for name, column in zip(COLUMNS, self._columns, strict=True):
+            view = np.frombuffer(column, dtype=np.int64)
+            view.flags.writeable = False
+            found[name] = view
+        return found
 
     def decoder(self, kind: str) -> list[str]:
         codes = self._codes[kind]
@@ -163,7 +170,8 @@ def _pack(keys: Sequence[Ints]) -> Ints:
 def _group(columns: dict[str, Ints], names: Sequence[str], amount: npt.NDArray[Any], count: Ints) -> Summed:
     """Sum ``amount`` and ``count`` over rows with the same values in ``names``."""
     if not len(count):
-        return Summed({name: columns[name][:0] for name in names}, amount[:0], count[:0])
+        # Copies, not slices: a slice would keep a view of the window's columns (see arrays()).
+        return Summed({name: columns[name][:0].copy() for name in names}, amount[:0].copy(), count[:0].copy())
     packed = _pack([columns[name] for name in names])
     order = np.argsort(packed)
     ordered = packed[order]

@@ -6,6 +6,7 @@ from collections import Counter, defaultdict
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -105,6 +106,39 @@ def test_window_sums_equal_a_row_by_row_expansion(tree_and_size, drawn):
     expected_rollups, expected_totals = _expected(rows, tree)
     assert _as_dict([row for rows in rolled.rollups(size=7) for row in rows]) == _nonzero(expected_rollups)
     assert _as_dict([row for rows in rolled.totals(size=7) for row in rows]) == _nonzero(expected_totals)
+    window.clear()  # roll_up read the columns through views and kept none (BufferError otherwise)
+
+    # The same rows given a column at a time, as the ingest gives the rows it writes.
+    by_columns = CreditWindow()
+    columns = list(zip(*drawn, strict=True)) if drawn else [()] * 10
+    by_columns.extend(
+        person=columns[0], day=[(date(2027, 1, 1) + timedelta(days=offset)).toordinal() for offset in columns[1]],
+        measure=by_columns.codes("measure", columns[2]), region=columns[3], product_line=columns[4], product_application=columns[5],
+        motion=by_columns.codes("motion", columns[6]), currency=by_columns.codes("currency", columns[7]), amount=columns[8],
+        count=columns[9],
+    )  # fmt: skip
+    again = roll_up(by_columns, TreeArrays.of(tree))
+    assert _as_dict([row for rows in again.rollups() for row in rows]) == _nonzero(expected_rollups)
+    assert _as_dict([row for rows in again.totals() for row in rows]) == _nonzero(expected_totals)
+
+
+def test_a_window_read_as_views_cannot_change_while_a_view_is_held():
+    window = CreditWindow()
+    window.append(1, 2, 0, 3, 4, 0, 0, 0, 500, 1)
+    arrays = window.arrays()
+    assert not arrays["amount"].flags.writeable
+    with pytest.raises(BufferError):
+        window.clear()
+    del arrays
+    window.clear()
+    assert len(window) == 0
+
+
+def test_a_window_extends_by_every_column_or_not_at_all():
+    window = CreditWindow()
+    with pytest.raises(ValueError, match="every column"):
+        window.extend(person=[1], day=[2])
+    assert len(window) == 0
 
 
 def test_sums_beyond_int64_stay_exact():
