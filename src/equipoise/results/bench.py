@@ -167,6 +167,9 @@ def timed_import(path: Path) -> dict[str, Any]:
         "lines_created": batch.lines_created,
         "rows_rejected": batch.rows_rejected,
         "import_peak_rss_mib": _peak_rss_mib(),
+        # The process that read the file, where the import forked one (0 otherwise). Its pages
+        # shared with the importing process (the directory of customers) count in both figures.
+        "import_reader_peak_rss_mib": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
     }
 
 

@@ -26,7 +26,6 @@ import fcntl
 import os
 import pickle
 import queue
-import resource
 import signal
 import sys
 import threading
@@ -71,7 +70,6 @@ class ForkedRows:
         self._produce = produce
         self._position = position
         self.position = 0
-        self.child_peak_rss_mib = 0.0
 
     def __iter__(self) -> Iterator[Any]:
         receiver, sender = Pipe(duplex=False)
@@ -115,7 +113,6 @@ class ForkedRows:
             if not finished:  # this side stopped early (an error while writing): the child is not needed
                 os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
-            self.child_peak_rss_mib = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
 
     def _send_all(self, sender: Connection) -> None:
         """Produce, pickle and queue chunks; a thread of the child sends them. So the child reads
