@@ -63,3 +63,24 @@ def test_invalid_input_exits_2(org, catalog, tmp_path, args):
         call_command("import", *[str(path) if arg == "FILE" else arg for arg in args], stdout=io.StringIO(), stderr=io.StringIO())
     assert raised.value.returncode == 2
     assert nothing_imported()
+
+
+def test_the_progress_bar_runs_no_thread_so_the_file_is_read_in_a_second_process(org, catalog, tmp_path, monkeypatch):
+    """In a terminal the command draws a progress bar; rich's own refresh thread would make the
+    process multi-threaded, where forking is unsafe and the import falls back to a writer thread."""
+    from equipoise.results.importing import fileimport, forked
+
+    monkeypatch.setattr(forked, "ENABLED", True)
+    monkeypatch.setenv("FORCE_COLOR", "1")  # rich treats stderr as a terminal: the bar is drawn
+    asked: list[bool] = []
+
+    def available() -> bool:
+        asked.append(forked.available())
+        return asked[-1]
+
+    monkeypatch.setattr(fileimport, "forked_reading_available", available)
+    path = write(tmp_path, "week.csv", csv_bytes([equipoise_row(f"L{index}") for index in range(30)]))
+    err = io.StringIO()
+    call_command("import", str(path), "--mapping", "equipoise", stdout=io.StringIO(), stderr=err)
+    assert asked == [True]
+    assert ResultLine.objects.count() == 30

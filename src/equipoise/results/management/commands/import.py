@@ -9,6 +9,7 @@ mapping) imports nothing and exits 0 unless ``--force``.
 from __future__ import annotations
 
 import sys
+import time
 from typing import IO, Any, cast
 
 from django.contrib.auth import get_user_model
@@ -23,6 +24,10 @@ from equipoise.results.models import BatchStatus, ImportBatch
 from equipoise.results.services import mappings_all, results_import_file
 
 FIRST_ERRORS = 20
+
+
+# Seconds between two redraws of the progress bar.
+PROGRESS_REDRAW_SECONDS = 0.1
 
 
 class Command(ApplicationCommand):
@@ -55,11 +60,21 @@ class Command(ApplicationCommand):
                 raise ApplicationError(f"There is no user named {options['user']!r}.", field="user")
         progress_console = Console(file=sys.stderr, highlight=False)
         columns = (TextColumn("Importing"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
-        with Progress(*columns, console=progress_console, transient=True, disable=not progress_console.is_terminal) as bar:
+        # Redrawn from the import's own callback, not by rich's refresh thread: the import reads the
+        # file in a forked process only when this process runs a single thread (see forked.py).
+        with Progress(
+            *columns, console=progress_console, transient=True, disable=not progress_console.is_terminal, auto_refresh=False
+        ) as bar:
             task = bar.add_task("import", total=None)
+            drawn = 0.0
 
             def progress(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
+                nonlocal drawn
+                now = time.monotonic()
+                redraw = now - drawn >= PROGRESS_REDRAW_SECONDS or done >= total
+                bar.update(task, completed=done, total=total, refresh=redraw)
+                if redraw:
+                    drawn = now
 
             batch = results_import_file(
                 actor=actor,
