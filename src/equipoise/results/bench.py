@@ -155,6 +155,7 @@ def write_results_file(path: Path, *, lines: int, sellers: int, customers: int, 
 
 
 def timed_import(path: Path) -> dict[str, Any]:
+    from equipoise.results.importing import forked
     from equipoise.results.services import results_import_file
 
     actor = get_user_model().objects.get(username=ACTOR_USERNAME)
@@ -167,9 +168,11 @@ def timed_import(path: Path) -> dict[str, Any]:
         "lines_created": batch.lines_created,
         "rows_rejected": batch.rows_rejected,
         "import_peak_rss_mib": _peak_rss_mib(),
-        # The process that read the file, where the import forked one (0 otherwise). Its pages
-        # shared with the importing process (the directory of customers) count in both figures.
+        # The process that read the file, where the import forked one (0 otherwise): its resident
+        # size, which counts the pages it shares with the importing process (the directory of
+        # customers), and its memory of its own, which adds to the importing process's.
         "import_reader_peak_rss_mib": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
+        "import_reader_private_mib": forked.LAST_READER["private_mib"],
     }
 
 

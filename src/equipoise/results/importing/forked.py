@@ -50,6 +50,10 @@ PIPE_BYTES = 1 << 20
 
 _ROWS, _END, _ERROR, _CRASH = "rows", "end", "error", "crash"
 
+# What the last child to finish said of itself, for the benchmark: its peak memory in MiB not
+# shared with this process (its resident size also counts every page of ours it has read).
+LAST_READER: dict[str, float] = {"private_mib": 0.0}
+
 # Database connections the child inherited: kept referenced and never closed there, since
 # closing one would end the parent's session (PostgreSQL) or its locks (SQLite).
 _inherited: list[Any] = []
@@ -63,7 +67,8 @@ class ForkedRows:
     """The items of ``produce()``, produced in a forked child and received here in order.
 
     ``position()`` is read in the child after each chunk (how far into the file it has read) and
-    is available here as :attr:`position` for progress. An :class:`ApplicationError` raised while
+    is available here as :attr:`position` for progress; the child's peak memory of its own is left
+    in :data:`LAST_READER` when it has finished. An :class:`ApplicationError` raised while
     producing is raised here after the items produced before it, as it would be in-process."""
 
     def __init__(self, produce: Callable[[], Iterable[Any]], *, position: Callable[[], int]) -> None:
@@ -100,6 +105,7 @@ class ForkedRows:
                     yield from payload
                 elif kind == _END:
                     finished = True
+                    LAST_READER["private_mib"] = payload
                     return
                 elif kind == _ERROR:
                     finished = True
@@ -111,7 +117,8 @@ class ForkedRows:
         finally:
             receiver.close()
             if not finished:  # this side stopped early (an error while writing): the child is not needed
-                os.kill(pid, signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
 
     def _send_all(self, sender: Connection) -> None:
@@ -141,6 +148,7 @@ class ForkedRows:
         thread = threading.Thread(target=deliver, name="equipoise-import-sender", daemon=True)
         thread.start()
         chunk: list[Any] = []
+        private = sent = 0.0
         try:
             for item in self._produce():
                 chunk.append(item)
@@ -149,9 +157,12 @@ class ForkedRows:
                     chunk = []
                     if gone.is_set():
                         return
+                    sent += 1
+                    if sent % 50 == 1:
+                        private = max(private, _private_mib())
             if chunk:
                 send(_ROWS, chunk)
-            send(_END, None)
+            send(_END, max(private, _private_mib()))
         except ApplicationError as error:
             if chunk:
                 send(_ROWS, chunk)
@@ -162,6 +173,18 @@ class ForkedRows:
             if not gone.is_set():
                 outbox.put(None)
             thread.join()
+
+
+def _private_mib() -> float:
+    """Memory this process does not share with its parent (pages it wrote since the fork, and its
+    own), in MiB; 0 where Linux's smaps_rollup is not there to say. Its resident size would count
+    every page of the parent it has read, which stays shared."""
+    try:
+        with open("/proc/self/smaps_rollup") as rollup:
+            fields = dict(line.split(":", 1) for line in rollup if line.startswith("Private_"))
+    except OSError:
+        return 0.0
+    return round(sum(int(value.split()[0]) for value in fields.values()) / 1024, 1)
 
 
 def _widen(pipe: Connection) -> None:

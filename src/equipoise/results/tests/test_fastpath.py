@@ -709,8 +709,10 @@ def test_a_file_read_in_a_second_process_imports_the_same(references, monkeypatc
     options = {"path_or_file": _mixed_file(tmp_path, 90), "mapping_name": "equipoise", "mode": mode, "chunk_lines": 7}
     here, _ = _imported(monkeypatch, enabled=True, forking=False, **options)
     zombies = _zombie_children()
+    monkeypatch.setitem(forked.LAST_READER, "private_mib", 0.0)
     there, taken_here = _imported(monkeypatch, enabled=True, forking=True, **options)
     assert taken_here == 0  # the fast path ran in the child
+    assert forked.LAST_READER["private_mib"] > 0  # the child said how much memory of its own it used
     assert there == here
     assert here[0][1] == 91 and here[0][3] > 0
     assert _zombie_children() == zombies  # the child was waited for
