@@ -98,7 +98,7 @@ def demo_fingerprint() -> dict[str, Any]:
         "results_by_seller": sorted(
             ResultLine.objects.values("seller__full_name").annotate(total=Sum("amount_minor")).values_list("seller__full_name", "total")
         ),
-        "rollups": Rollup.objects.aggregate(rows=Count("id"), total=Sum("amount_minor")),
+        "rollups": Rollup.objects.aggregate(rows=Count("node_id"), total=Sum("amount_minor")),
         "contracts": sorted(
             Contract.objects.values_list(
                 "external_id", "customer__code", "starts_on", "ends_on", "billing_period", "amount_minor", "renews__external_id"

@@ -219,7 +219,12 @@ class Rollup(models.Model):
     credit belongs to, so it is followed by a rebuild.
     """
 
-    id = RowIdField(primary_key=True)
+    # The key is the primary key: one B-tree per table, not a row id and a unique index beside it.
+    # On SQLite the table is WITHOUT ROWID (migration 0011), so the rows themselves are stored in
+    # key order: an upsert touches one B-tree, and a node's periods are read from adjacent pages.
+    pk = models.CompositePrimaryKey(
+        "node_id", "grain", "measure", "period", "region_id", "product_line_id", "product_application_id", "motion", "currency"
+    )
     grain = models.CharField(max_length=1, choices=Grain.choices)
     period = models.DateField()
     node_id = models.BigIntegerField(help_text="Person id of the seller or manager; 0 for the whole company.")
@@ -231,24 +236,6 @@ class Rollup(models.Model):
     currency = models.CharField(max_length=3)
     amount_minor = models.BigIntegerField(default=0)
     line_count = models.BigIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=[
-                    "node_id",
-                    "grain",
-                    "measure",
-                    "period",
-                    "region_id",
-                    "product_line_id",
-                    "product_application_id",
-                    "motion",
-                    "currency",
-                ],
-                name="rollup_key",
-            )
-        ]
 
     def __str__(self) -> str:
         return f"{self.grain}{self.period} node {self.node_id}: {self.amount_minor}"
@@ -263,7 +250,7 @@ class RollupTotal(models.Model):
     or day-by-day view reads a few rows per cell. Kept on ingest like :class:`Rollup`.
     """
 
-    id = RowIdField(primary_key=True)
+    pk = models.CompositePrimaryKey("node_id", "grain", "measure", "period", "motion", "currency")  # as Rollup's
     node_id = models.BigIntegerField(help_text="Person id of a manager; 0 for the whole company.")
     grain = models.CharField(max_length=1, choices=Grain.choices)
     measure = models.CharField(max_length=8, choices=Measure.choices)
@@ -272,11 +259,6 @@ class RollupTotal(models.Model):
     currency = models.CharField(max_length=3)
     amount_minor = models.BigIntegerField(default=0)
     line_count = models.BigIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["node_id", "grain", "measure", "period", "motion", "currency"], name="rollup_total_key")
-        ]
 
     def __str__(self) -> str:
         return f"{self.grain}{self.period} node {self.node_id} {self.motion}: {self.amount_minor}"

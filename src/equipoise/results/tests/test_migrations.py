@@ -89,3 +89,56 @@ def test_lines_and_rollups_keep_no_autoincrement_counter_on_sqlite():
         tables = dict(cursor.fetchall())
     assert sorted(tables) == ["results_resultline", "results_rollup", "results_rolluptotal"]
     assert not [name for name, sql in tables.items() if "AUTOINCREMENT" in sql.upper()]
+
+
+def _rollup_storage():
+    """How the two rollup tables are keyed, as the database describes them."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name IN ('results_rollup', 'results_rolluptotal')")
+            return {name: ("WITHOUT ROWID" in sql, '"id"' in sql) for name, sql in cursor.fetchall()}
+        cursor.execute(
+            "SELECT c.relname, i.indisprimary, array_length(i.indkey::int2[], 1), "
+            "EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'id' AND NOT a.attisdropped) "
+            "FROM pg_class c JOIN pg_index i ON i.indrelid = c.oid WHERE c.relname IN ('results_rollup', 'results_rolluptotal') "
+            "ORDER BY 1, 2"
+        )
+        return cursor.fetchall()
+
+
+def test_rollup_keys_become_primary_keys_and_back_with_every_row():
+    sums = {"amount_minor": 11, "line_count": 2}
+    apps = _migrate([("results", "0010_result_line_ids_without_autoincrement")])
+    try:
+        old_rollup, old_total = apps.get_model("results", "Rollup"), apps.get_model("results", "RollupTotal")
+        old_rollup.objects.create(
+            node_id=0, grain="D", measure="booked", period=date(2027, 1, 5), region_id=3, product_line_id=1,
+            product_application_id=7, motion="new", currency="EUR", **sums,
+        )  # fmt: skip
+        old_total.objects.create(node_id=4, grain="M", measure="booked", period=date(2027, 1, 1), motion="new", currency="EUR", **sums)
+        before = _rollup_storage()
+        apps = _migrate([("results", "0011_rollup_keys_as_primary_keys")])
+        after = _rollup_storage()
+        rollup, total = apps.get_model("results", "Rollup"), apps.get_model("results", "RollupTotal")
+        assert list(rollup.objects.values_list("node_id", "region_id", "product_application_id", "amount_minor", "line_count")) == [
+            (0, 3, 7, 11, 2)
+        ]
+        assert list(total.objects.values_list("node_id", "amount_minor", "line_count")) == [(4, 11, 2)]
+        if connection.vendor == "sqlite":
+            assert before == {"results_rollup": (False, True), "results_rolluptotal": (False, True)}
+            assert after == {"results_rollup": (True, False), "results_rolluptotal": (True, False)}
+        else:
+            # Before: the id's primary key and the key's unique index; after: the key alone, no id.
+            assert before == [
+                ("results_rollup", False, 9, True),
+                ("results_rollup", True, 1, True),
+                ("results_rolluptotal", False, 6, True),
+                ("results_rolluptotal", True, 1, True),
+            ]
+            assert after == [("results_rollup", True, 9, False), ("results_rolluptotal", True, 6, False)]
+        apps = _migrate([("results", "0010_result_line_ids_without_autoincrement")])
+        assert _rollup_storage() == before
+        assert list(apps.get_model("results", "Rollup").objects.values_list("amount_minor", flat=True)) == [11]
+        assert list(apps.get_model("results", "RollupTotal").objects.values_list("line_count", flat=True)) == [2]
+    finally:
+        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
