@@ -86,26 +86,33 @@ class LineInput(NamedTuple):
     product_application_id: int | None
     motion: str
     credits: tuple[tuple[int, int], ...]
+    # The fingerprint, when whoever made the line computed it already (the file import's fast
+    # path, in the process that reads the file); "" to have it computed here.
+    digest: str = ""
 
     def fingerprint(self) -> str:
         """A hash of the line's content: stored with the line, so that the same line again is
         recognised as unchanged and a different one as a correction. Never change what goes in."""
-        content = _content(
+        if self.digest:
+            return self.digest
+        return content_digest(
             self.kind, self.occurred_on.isoformat(), self.currency, self.amount_minor, self.customer_id, self.region_id,
-            self.product_line_id, self.product_application_id, self.motion, _credits_text(self.credits),
+            self.product_line_id, self.product_application_id, self.motion, credits_text(self.credits),
         )  # fmt: skip
-        return hashlib.blake2b(content, digest_size=16).hexdigest()
 
 
-def _credits_text(credits: tuple[tuple[int, int], ...]) -> str:
+def credits_text(credits: tuple[tuple[int, int], ...]) -> str:
+    """How a line's credits are written into its fingerprint."""
     return str(sorted(credits) if len(credits) > 1 else credits)
 
 
-def _content(
+def content_digest(
     kind: str, day: str, currency: str, amount: int, customer: int, region: int, line: int, application: int | None, motion: str,
     credits: str,
-) -> bytes:  # fmt: skip
-    return f"{kind}|{day}|{currency}|{amount}|{customer}|{region}|{line}|{application or 0}|{motion}|{credits}".encode()
+) -> str:  # fmt: skip
+    """The fingerprint of a line's content; ``day`` in ISO format, ``credits`` as :func:`credits_text` writes them."""
+    content = f"{kind}|{day}|{currency}|{amount}|{customer}|{region}|{line}|{application or 0}|{motion}|{credits}"
+    return hashlib.blake2b(content.encode(), digest_size=16).hexdigest()
 
 
 @dataclass
@@ -278,7 +285,6 @@ class Ingestor:
         credit_texts = self._credit_texts
         if len(credit_texts) > _CREDIT_TEXTS:
             credit_texts.clear()
-        blake2b = hashlib.blake2b
         for line in lines:
             kind, currency, amount_minor, motion, credits = line.kind, line.currency, line.amount_minor, line.motion, line.credits
             customer_id, region_id, product_line_id, application = (
@@ -287,13 +293,14 @@ class Ingestor:
             measure = measure_of[kind]
             day = line.occurred_on
             day_text = periods[day] if day in periods else self._period(day)
-            credits_text = credit_texts.get(credits)
-            if credits_text is None:
-                credits_text = credit_texts[credits] = _credits_text(credits)
-            content = _content(
-                kind, day_text, currency, amount_minor, customer_id, region_id, product_line_id, application, motion, credits_text
-            )
-            fingerprint = blake2b(content, digest_size=16).hexdigest()
+            fingerprint = line.digest
+            if not fingerprint:
+                text = credit_texts.get(credits)
+                if text is None:
+                    text = credit_texts[credits] = credits_text(credits)
+                fingerprint = content_digest(
+                    kind, day_text, currency, amount_minor, customer_id, region_id, product_line_id, application, motion, text
+                )
             pending[(line.source, line.external_id)] = (fingerprint, version, batch_id)
             if len(credits) == 1:
                 append(

@@ -30,7 +30,7 @@ from equipoise.results.importing.lines import Problem, SellerRef
 from equipoise.results.importing.parsing import _SPACES, MAX_AMOUNT_MINOR
 from equipoise.results.importing.resolve import KINDS, MOTIONS, NEGATIVE_KINDS, LineResolver, _key
 from equipoise.results.importing.rows import RowMapper
-from equipoise.results.ingest import LineInput
+from equipoise.results.ingest import LineInput, content_digest, credits_text
 from equipoise.results.models import ResultKind
 
 # Off, every row takes the slow path: the end-to-end tests import a file both ways.
@@ -54,7 +54,7 @@ Product = tuple[int, int | None]
 
 _LINE_FIELDS = (
     "row", "source", "external_id", "kind", "occurred_on", "currency", "amount_minor", "customer_id", "region_id",
-    "product_line_id", "product_application_id", "motion", "credits",
+    "product_line_id", "product_application_id", "motion", "credits", "digest",
 )  # fmt: skip
 
 K = TypeVar("K", bound=Hashable)
@@ -198,6 +198,8 @@ def fast_path(*, mapper: RowMapper, resolver: LineResolver) -> RowToLine | None:
     regions = _Memo(region_of, limit=MEMO_LIMIT)
     # Unmapped or absent columns read as blank.
     default_currency, default_kind, default_motion = currencies[""], kinds[""], motions[""]
+    day_texts: dict[Any, str] = {}
+    credit_texts: dict[Credits, str] = {}
 
     def line(row: int, cells: list[Any]) -> LineInput | None:
         if len(cells) != width:
@@ -289,11 +291,23 @@ def fast_path(*, mapper: RowMapper, resolver: LineResolver) -> RowToLine | None:
         if len(seen) >= window:
             seen.clear()
         seen[external_id] = (row << 64) | (hash(tuple(cells)) & _HASH_MASK)
+        # The fingerprint too: where the file is read in a second process, that one computes it.
+        day_text = day_texts.get(occurred_on)
+        if day_text is None:
+            day_text = occurred_on.isoformat()
+            if len(day_texts) < MEMO_LIMIT:
+                day_texts[occurred_on] = day_text
+        written = credit_texts.get(credits)
+        if written is None:
+            written = credits_text(credits)
+            if len(credit_texts) < MEMO_LIMIT:
+                credit_texts[credits] = written
+        digest = content_digest(kind, day_text, currency, amount, customer.id, region_id, product[0], product[1], motion, written)
         return new(
             LineInput,
             (
                 row, source, external_id, kind, occurred_on, currency, amount, customer.id, region_id, product[0], product[1], motion,
-                credits,
+                credits, digest,
             ),
         )  # fmt: skip
 

@@ -243,7 +243,7 @@ class LineResolver:
         if problems:
             raise RowInvalid(problems)
         assert customer is not None and region_id is not None and product_line_id is not None
-        return LineInput(
+        resolved = LineInput(
             row=line.row,
             source=self.source,
             external_id=line.external_id,
@@ -258,6 +258,7 @@ class LineResolver:
             motion=line.motion,
             credits=credits,
         )
+        return resolved._replace(digest=resolved.fingerprint())  # as the fast path makes it
 
     # -- references -----------------------------------------------------------------------------
 

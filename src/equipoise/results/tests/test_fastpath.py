@@ -585,7 +585,7 @@ def test_a_mapping_without_a_simple_case_has_no_fast_path(references):
 def test_the_fast_path_knows_the_shape_of_line_input():
     """The fast path builds LineInput by position: should the fields change, it is off (update _LINE_FIELDS)."""
     assert LineInput._fields == fastpath._LINE_FIELDS
-    values = (2, "s", "E1", "booking", date(2027, 1, 1), "EUR", 100, 1, 2, 3, None, "new", ((4, 10_000),))
+    values = (2, "s", "E1", "booking", date(2027, 1, 1), "EUR", 100, 1, 2, 3, None, "new", ((4, 10_000),), "0f" * 16)
     assert tuple.__new__(LineInput, values) == LineInput(*values)
 
 
