@@ -222,12 +222,14 @@ class RolledUp:
     total_parts: list[_Part]
 
     def rollups(self, *, size: int = 50_000) -> Iterator[list[tuple[Any, ...]]]:
-        for part in self.rollup_parts:
-            yield from self.decoder.rows(part, size=size, dimensions=True)
+        """The rollup rows; each part is let go once its rows are out, so read them once."""
+        while self.rollup_parts:
+            yield from self.decoder.rows(self.rollup_parts.pop(0), size=size, dimensions=True)
 
     def totals(self, *, size: int = 50_000) -> Iterator[list[tuple[Any, ...]]]:
-        for part in self.total_parts:
-            yield from self.decoder.rows(part, size=size, dimensions=False)
+        """The total rows; read them once, like :meth:`rollups`."""
+        while self.total_parts:
+            yield from self.decoder.rows(self.total_parts.pop(0), size=size, dimensions=False)
 
 
 def roll_up(window: CreditWindow, tree: TreeArrays) -> RolledUp:
@@ -263,11 +265,16 @@ def roll_up(window: CreditWindow, tree: TreeArrays) -> RolledUp:
     # Large subtrees: summed for the nearest large manager, then for every one above them.
     nearest = tree.above(tree.large[:1], raw["person"])[0] if tree.large else np.full(len(count), -1, dtype=np.int64)
     in_large = np.flatnonzero(nearest >= 0)
-    large_raw = {name: values[in_large] for name, values in raw.items()}
-    large_raw["nearest"] = nearest[in_large]
-    large_months = _group(large_raw, ("nearest", "measure", "month", *dimensions), amount[in_large], count[in_large])
-    large_days = _group(large_raw, ("nearest", "measure", "day", *kinds), amount[in_large], count[in_large])
-    del raw, large_raw, amount, count, managers  # what is summed is kept; what it came from, not
+    if len(in_large) == len(count):  # everyone is under a large manager: no copy of the columns
+        large_raw, large_amount, large_count = dict(raw), amount, count
+        large_raw["nearest"] = nearest
+    else:
+        large_raw = {name: values[in_large] for name, values in raw.items()}
+        large_raw["nearest"] = nearest[in_large]
+        large_amount, large_count = amount[in_large], count[in_large]
+    large_months = _group(large_raw, ("nearest", "measure", "month", *dimensions), large_amount, large_count)
+    large_days = _group(large_raw, ("nearest", "measure", "day", *kinds), large_amount, large_count)
+    del raw, large_raw, amount, count, large_amount, large_count, managers  # what is summed is kept; what it came from, not
     months_up = _up(large_months, "nearest", tree.above(tree.large, large_months.columns["nearest"]), include_self=True)
     del large_months
     large_month_rows = _group(months_up.columns, ("node", "measure", "month", *dimensions), months_up.amount, months_up.count)
