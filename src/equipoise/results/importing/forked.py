@@ -100,14 +100,20 @@ class ForkedRows:
             finally:
                 os._exit(code)
         sender.close()
-        finished = False
+        finished = reaped = False
         try:
             while True:
                 try:
                     # Trusted: written by this process's own child, over a pipe only the two share.
                     kind, payload, self.position = pickle.loads(receiver.recv_bytes())  # noqa: S301
-                except EOFError:
-                    raise RuntimeError("The process reading the file stopped before the end of the file.") from None
+                except (EOFError, OSError):  # the pipe closed, whole or halfway through a chunk
+                    finished = reaped = True
+                    _, status = os.waitpid(pid, 0)
+                    raise ApplicationError(
+                        f"The process reading the file stopped before the end of it ({_how(status)}); nothing was "
+                        "imported. Import the file again.",
+                        field="file",
+                    ) from None
                 if kind == _ROWS:
                     yield from payload
                 elif kind == _END:
@@ -126,7 +132,8 @@ class ForkedRows:
             if not finished:  # this side stopped early (an error while writing): the child is not needed
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
+            if not reaped:
+                os.waitpid(pid, 0)
 
     def _send_all(self, sender: Connection) -> None:
         """Produce, pickle and queue chunks; a thread of the child sends them. So the child reads
@@ -180,6 +187,17 @@ class ForkedRows:
             if not gone.is_set():
                 outbox.put(None)
             thread.join()
+
+
+def _how(status: int) -> str:
+    """How a child ended, from its wait status."""
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        try:
+            return f"killed by {signal.Signals(number).name}"
+        except ValueError:
+            return f"killed by signal {number}"
+    return f"exit status {os.waitstatus_to_exitcode(status)}"
 
 
 def _private_mib() -> float:

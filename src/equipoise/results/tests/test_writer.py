@@ -108,3 +108,33 @@ def test_a_reader_process_that_fails_stops_the_import_and_keeps_nothing(org, cat
     with pytest.raises(RuntimeError, match="planted in the reading process"):
         results_import_file(actor=None, path_or_file=path, mapping_name="equipoise", chunk_lines=3)
     assert nothing_imported()
+
+
+def test_a_reader_process_killed_halfway_rejects_the_batch_and_keeps_no_line(org, catalog, tmp_path, monkeypatch):
+    """Should the reading process die (killed, out of memory), the import says so in the batch's
+    error report and keeps none of the rows already written."""
+    import os
+    import signal
+
+    from equipoise.results.importing import fileimport, forked
+    from equipoise.results.models import ImportIssue
+    from equipoise.results.services import results_import_file
+    from equipoise.results.tests.test_import_helpers import csv_bytes, equipoise_row, nothing_imported, write
+
+    monkeypatch.setattr(forked, "ENABLED", True)
+    monkeypatch.setattr(forked, "CHUNK_ROWS", 2)
+    read_rows = fileimport._rows
+
+    def dying(*args):
+        for index, item in enumerate(read_rows(*args)):
+            if index == 12:
+                os.kill(os.getpid(), signal.SIGKILL)  # in the child: the test's process is the parent
+            yield item
+
+    monkeypatch.setattr(fileimport, "_rows", dying)
+    path = write(tmp_path, "killed.csv", csv_bytes([equipoise_row(f"L{index}") for index in range(20)]))
+    batch = results_import_file(actor=None, path_or_file=path, mapping_name="equipoise", chunk_lines=3)
+    assert batch.status == "rejected"
+    reason = ImportIssue.objects.get(batch=batch).reason
+    assert "stopped before the end of it (killed by SIGKILL)" in reason and "nothing was imported" in reason
+    assert nothing_imported()
