@@ -118,7 +118,6 @@ def import_file(
         forked: ForkedRows | None = None
         if concurrent:
             resolver.directory.people()  # loaded now: reading then needs no database
-            resolver.directory.customers_by_name()
 
         def rows() -> Iterator[RowOutcome | LineInput]:
             nonlocal reader, mapper, forked
