@@ -22,7 +22,6 @@ writer thread (a web server answering an upload runs threads).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import gc
 import os
 import pickle
@@ -215,7 +214,9 @@ def _private_mib() -> float:
 def _widen(pipe: Connection) -> None:
     """A pipe buffer of 1 MiB (Linux's default limit) instead of 64 KiB, so that a chunk goes
     through in one write rather than in turns of the two processes."""
-    with contextlib.suppress(OSError, AttributeError):
+    with contextlib.suppress(OSError, AttributeError, ImportError):
+        import fcntl  # not on Windows, where nothing forks anyway
+
         fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
 
 
