@@ -38,13 +38,15 @@ from django.db import connections
 
 from equipoise.core.errors import ApplicationError
 
-# Off, imports read rows in their own process: the end-to-end tests import files both ways.
+# Off, imports read rows in the importing process (with a writer thread): the end-to-end tests
+# import files both ways.
 ENABLED = True
 
 # Rows per message: large enough that pickling and the pipe cost little per row.
 CHUNK_ROWS = 2_000
 # Chunks the child may read ahead of this process (about 100 bytes a row pickled, 20 MB in all):
-# this process takes them in far less time than the child needs to read as many again.
+# 200k rows, as many as this process holds before writing them. It is the slower of the two, so
+# reading further ahead would only hold memory.
 AHEAD_CHUNKS = 100
 PIPE_BYTES = 1 << 20
 
