@@ -9,6 +9,7 @@ writes millions of rows and model instances would dominate its run time.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 from collections import defaultdict
@@ -61,8 +62,6 @@ LINE_COLUMNS = (
     "fingerprint",
 )  # fmt: skip
 _LINE_AT = {name: position for position, name in enumerate(LINE_COLUMNS)}
-# Distinct credit splits whose fingerprint text is kept: a file has a few per seller.
-_CREDIT_TEXTS = 200_000
 
 
 class LineInput(NamedTuple):
@@ -101,6 +100,7 @@ class LineInput(NamedTuple):
         )  # fmt: skip
 
 
+@functools.lru_cache(maxsize=200_000)  # a file has a few splits per seller, repeated on every line
 def credits_text(credits: tuple[tuple[int, int], ...]) -> str:
     """How a line's credits are written into its fingerprint."""
     return str(sorted(credits) if len(credits) > 1 else credits)
@@ -137,7 +137,6 @@ class Ingestor:
         self._tree = TreeArrays.of(RollupTree.load())
         self._periods: dict[date, str] = {}  # day -> ISO text
         self._ordinals: dict[str, int] = {}  # ISO text -> ordinal
-        self._credit_texts: dict[tuple[tuple[int, int], ...], str] = {}  # credits -> their text in a fingerprint
         self._vendor = connection.vendor
         # Rows of this batch that repeat an external id an earlier chunk of the same batch wrote:
         # same content (``repeats``) or different content (``conflicts``). Callers drain them.
@@ -282,9 +281,6 @@ class Ingestor:
         rows = self._line_rows
         append = rows.append
         periods = self._periods
-        credit_texts = self._credit_texts
-        if len(credit_texts) > _CREDIT_TEXTS:
-            credit_texts.clear()
         for line in lines:
             kind, currency, amount_minor, motion, credits = line.kind, line.currency, line.amount_minor, line.motion, line.credits
             customer_id, region_id, product_line_id, application = (
@@ -293,14 +289,9 @@ class Ingestor:
             measure = measure_of[kind]
             day = line.occurred_on
             day_text = periods[day] if day in periods else self._period(day)
-            fingerprint = line.digest
-            if not fingerprint:
-                text = credit_texts.get(credits)
-                if text is None:
-                    text = credit_texts[credits] = credits_text(credits)
-                fingerprint = content_digest(
-                    kind, day_text, currency, amount_minor, customer_id, region_id, product_line_id, application, motion, text
-                )
+            fingerprint = line.digest or content_digest(
+                kind, day_text, currency, amount_minor, customer_id, region_id, product_line_id, application, motion, credits_text(credits)
+            )
             pending[(line.source, line.external_id)] = (fingerprint, version, batch_id)
             if len(credits) == 1:
                 append(

@@ -14,7 +14,7 @@ database a sort each.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -52,10 +52,6 @@ class CreditWindow:
         if found is None:
             found = codes[value] = len(codes)
         return found
-
-    def appenders(self) -> tuple[Callable[[int], None], ...]:
-        """The columns' ``append`` methods, in :data:`COLUMNS` order, for a tight loop."""
-        return tuple(column.append for column in self._columns)
 
     def codes(self, kind: str, values: Sequence[str]) -> list[int]:
         """The code of each of ``values``."""

@@ -198,8 +198,6 @@ def fast_path(*, mapper: RowMapper, resolver: LineResolver) -> RowToLine | None:
     regions = _Memo(region_of, limit=MEMO_LIMIT)
     # Unmapped or absent columns read as blank.
     default_currency, default_kind, default_motion = currencies[""], kinds[""], motions[""]
-    day_texts: dict[Any, str] = {}
-    credit_texts: dict[Credits, str] = {}
 
     def line(row: int, cells: list[Any]) -> LineInput | None:
         if len(cells) != width:
@@ -292,17 +290,9 @@ def fast_path(*, mapper: RowMapper, resolver: LineResolver) -> RowToLine | None:
             seen.clear()
         seen[external_id] = (row << 64) | (hash(tuple(cells)) & _HASH_MASK)
         # The fingerprint too: where the file is read in a second process, that one computes it.
-        day_text = day_texts.get(occurred_on)
-        if day_text is None:
-            day_text = occurred_on.isoformat()
-            if len(day_texts) < MEMO_LIMIT:
-                day_texts[occurred_on] = day_text
-        written = credit_texts.get(credits)
-        if written is None:
-            written = credits_text(credits)
-            if len(credit_texts) < MEMO_LIMIT:
-                credit_texts[credits] = written
-        digest = content_digest(kind, day_text, currency, amount, customer.id, region_id, product[0], product[1], motion, written)
+        digest = content_digest(
+            kind, occurred_on.isoformat(), currency, amount, customer.id, region_id, product[0], product[1], motion, credits_text(credits)
+        )
         return new(
             LineInput,
             (

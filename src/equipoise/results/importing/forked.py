@@ -37,6 +37,7 @@ from typing import Any
 from django.db import connections
 
 from equipoise.core.errors import ApplicationError
+from equipoise.results.importing.writer import drain
 
 # Off, imports read rows in the importing process (with a writer thread): the end-to-end tests
 # import files both ways.
@@ -149,7 +150,7 @@ class ForkedRows:
                     sender.send_bytes(message)
             except OSError:  # the parent has gone (BrokenPipeError): nothing to read for
                 gone.set()
-                _drain(outbox)
+                drain(outbox)
 
         def send(kind: str, payload: Any) -> None:
             message = pickle.dumps((kind, payload, self._position()), protocol=pickle.HIGHEST_PROTOCOL)
@@ -163,7 +164,7 @@ class ForkedRows:
         thread = threading.Thread(target=deliver, name="equipoise-import-sender", daemon=True)
         thread.start()
         chunk: list[Any] = []
-        private = sent = 0.0
+        private, sent = 0.0, 0
         try:
             for item in self._produce():
                 chunk.append(item)
@@ -220,14 +221,6 @@ def _widen(pipe: Connection) -> None:
         import fcntl  # not on Windows, where nothing forks anyway
 
         fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
-
-
-def _drain(outbox: queue.Queue[Any]) -> None:
-    while True:
-        try:
-            outbox.get_nowait()
-        except queue.Empty:
-            return
 
 
 def _detach_database_connections() -> None:

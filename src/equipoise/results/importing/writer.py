@@ -87,7 +87,7 @@ class BackgroundWriter:
         """Wait for the writer to finish and drop what it reports: for a caller already failing,
         before it rolls back the transaction the writer writes in."""
         if self._thread is not None:
-            _drain(self._chunks)
+            drain(self._chunks)
         with contextlib.suppress(BaseException):  # the caller is raising its own error
             self.close()
 
@@ -109,10 +109,11 @@ class BackgroundWriter:
         except BaseException as error:  # handed to the reading thread, which raises it
             self._error = error
             # Unblock a reader waiting on a full queue; it sees the error on its next call.
-            _drain(self._chunks)
+            drain(self._chunks)
 
 
-def _drain(chunks: queue.Queue[Any]) -> None:
+def drain(chunks: queue.Queue[Any]) -> None:
+    """Take everything out of a queue without waiting (to unblock whoever waits to put)."""
     while True:
         try:
             chunks.get_nowait()

@@ -86,27 +86,37 @@ def test_a_file_broken_after_chunks_were_written_in_the_background_leaves_nothin
     assert nothing_imported()
 
 
-def test_a_reader_process_that_fails_stops_the_import_and_keeps_nothing(org, catalog, tmp_path, monkeypatch):
-    """An unexpected error while reading in the child (a bug, not a bad file) reaches this process
-    with the child's traceback, after rows were already written; nothing of the batch is kept."""
+def _import_with_a_reader_that(monkeypatch, tmp_path, at_row, action):
+    """Import 20 rows with the reading process running ``action()`` when it reaches row ``at_row``."""
     from equipoise.results.importing import fileimport, forked
     from equipoise.results.services import results_import_file
-    from equipoise.results.tests.test_import_helpers import csv_bytes, equipoise_row, nothing_imported, write
+    from equipoise.results.tests.test_import_helpers import csv_bytes, equipoise_row, write
 
     monkeypatch.setattr(forked, "ENABLED", True)
     monkeypatch.setattr(forked, "CHUNK_ROWS", 2)
     read_rows = fileimport._rows
 
-    def failing(*args):
+    def reading(*args):
         for index, item in enumerate(read_rows(*args)):
-            if index == 12:
-                raise ZeroDivisionError("planted in the reading process")
+            if index == at_row:
+                action()
             yield item
 
-    monkeypatch.setattr(fileimport, "_rows", failing)
-    path = write(tmp_path, "bug.csv", csv_bytes([equipoise_row(f"L{index}") for index in range(20)]))
+    monkeypatch.setattr(fileimport, "_rows", reading)
+    path = write(tmp_path, "rows.csv", csv_bytes([equipoise_row(f"L{index}") for index in range(20)]))
+    return results_import_file(actor=None, path_or_file=path, mapping_name="equipoise", chunk_lines=3)
+
+
+def test_a_reader_process_that_fails_stops_the_import_and_keeps_nothing(org, catalog, tmp_path, monkeypatch):
+    """An unexpected error while reading in the child (a bug, not a bad file) reaches this process
+    with the child's traceback, after rows were already written; nothing of the batch is kept."""
+    from equipoise.results.tests.test_import_helpers import nothing_imported
+
+    def planted():
+        raise ZeroDivisionError("planted in the reading process")
+
     with pytest.raises(RuntimeError, match="planted in the reading process"):
-        results_import_file(actor=None, path_or_file=path, mapping_name="equipoise", chunk_lines=3)
+        _import_with_a_reader_that(monkeypatch, tmp_path, 12, planted)
     assert nothing_imported()
 
 
@@ -116,24 +126,11 @@ def test_a_reader_process_killed_halfway_rejects_the_batch_and_keeps_no_line(org
     import os
     import signal
 
-    from equipoise.results.importing import fileimport, forked
     from equipoise.results.models import ImportIssue
-    from equipoise.results.services import results_import_file
-    from equipoise.results.tests.test_import_helpers import csv_bytes, equipoise_row, nothing_imported, write
+    from equipoise.results.tests.test_import_helpers import nothing_imported
 
-    monkeypatch.setattr(forked, "ENABLED", True)
-    monkeypatch.setattr(forked, "CHUNK_ROWS", 2)
-    read_rows = fileimport._rows
-
-    def dying(*args):
-        for index, item in enumerate(read_rows(*args)):
-            if index == 12:
-                os.kill(os.getpid(), signal.SIGKILL)  # in the child: the test's process is the parent
-            yield item
-
-    monkeypatch.setattr(fileimport, "_rows", dying)
-    path = write(tmp_path, "killed.csv", csv_bytes([equipoise_row(f"L{index}") for index in range(20)]))
-    batch = results_import_file(actor=None, path_or_file=path, mapping_name="equipoise", chunk_lines=3)
+    # In the child: the test's process is the parent.
+    batch = _import_with_a_reader_that(monkeypatch, tmp_path, 12, lambda: os.kill(os.getpid(), signal.SIGKILL))
     assert batch.status == "rejected"
     reason = ImportIssue.objects.get(batch=batch).reason
     assert "stopped before the end of it (killed by SIGKILL)" in reason and "nothing was imported" in reason
