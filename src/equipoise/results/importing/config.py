@@ -276,6 +276,8 @@ class MappingConfig:
 
     def required_columns(self) -> list[str]:
         """Every column the file must have: mapped ones that are not optional, and filtered ones."""
-        needed = [name for names in self.columns.values() for name in names if name.casefold() not in self.optional_columns]
+        # In the order of FIELDS, not the stored config's: PostgreSQL's jsonb keeps keys sorted by length.
+        fields = sorted(self.columns, key=lambda field: FIELDS.index(field) if field in FIELDS else len(FIELDS))
+        needed = [name for field in fields for name in self.columns[field] if name.casefold() not in self.optional_columns]
         needed += [row_filter.column for row_filter in self.filters]
         return list(dict.fromkeys(needed))
