@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django_htmx.middleware import HtmxDetails
 
 from equipoise.core.access import PLAN_APPROVER_ROLES, PLAN_EDITOR_ROLES
 from equipoise.core.errors import AccessDenied, ApplicationError
@@ -41,10 +40,6 @@ FIELD_LABELS = {
     "bucket": "Bucket",
     "horizon_months": "Horizon",
 }
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 def _error_text(error: ApplicationError) -> str:

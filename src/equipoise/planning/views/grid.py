@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from equipoise.core.errors import AccessDenied, ApplicationError, NotFound
+from equipoise.core.http import HtmxHttpRequest
 from equipoise.core.money import Money
 from equipoise.core.periods import parse_month
 from equipoise.planning import services
@@ -34,7 +35,6 @@ from equipoise.planning.selectors import (
 from equipoise.planning.views.common import (
     HISTORY_ENTRIES,
     MOTION_ORDER,
-    HtmxHttpRequest,
     _can_approve,
     _can_edit,
     _error_text,

@@ -10,7 +10,6 @@ from django import forms
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest
 from django.utils import timezone
-from django_htmx.middleware import HtmxDetails
 
 from equipoise.core.access import PLAN_APPROVER_ROLES
 from equipoise.core.errors import AccessDenied, ApplicationError, NotFound
@@ -27,10 +26,6 @@ from equipoise.quotas.forms import (
 from equipoise.quotas.models import QuotaAllocation
 
 PEOPLE_PER_PAGE = 50
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 def _can_allocate(user: Any) -> bool:

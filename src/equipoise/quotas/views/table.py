@@ -16,6 +16,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from equipoise.core.errors import AccessDenied, ApplicationError, NotFound
+from equipoise.core.http import HtmxHttpRequest
 from equipoise.org.models import Person
 from equipoise.org.selectors import (
     access_person_by_id,
@@ -33,7 +34,6 @@ from equipoise.quotas.forms import (
 from equipoise.quotas.models import AllocationState, QuotaAllocation
 from equipoise.quotas.views.common import (
     AllocationSummary,
-    HtmxHttpRequest,
     _allocation_for,
     _can_allocate,
     _default_period,
