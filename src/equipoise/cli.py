@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
-HYPHENATED_COMMANDS = {"rebuild-rollups": "rebuild_rollups"}
+HYPHENATED_COMMANDS = {"rebuild-rollups": "rebuild_rollups", "import-job": "import_job"}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -150,6 +150,16 @@ TIME_ZONE = env_str("TIME_ZONE") or "UTC"
 EQUIPOISE_LARGE_SUBTREE = env_int("EQUIPOISE_LARGE_SUBTREE", default=20)
 if EQUIPOISE_LARGE_SUBTREE < 0:
     raise ImproperlyConfigured(f"EQUIPOISE_LARGE_SUBTREE must be 0 or more, not {EQUIPOISE_LARGE_SUBTREE}.")
+# Uploads larger than this many bytes import in a background process, with a progress page
+# (see equipoise.results.import_jobs); smaller ones import while the page waits.
+EQUIPOISE_BACKGROUND_IMPORT_BYTES = env_int("EQUIPOISE_BACKGROUND_IMPORT_BYTES", default=5_000_000)
+if EQUIPOISE_BACKGROUND_IMPORT_BYTES < 0:
+    raise ImproperlyConfigured(f"EQUIPOISE_BACKGROUND_IMPORT_BYTES must be 0 or more, not {EQUIPOISE_BACKGROUND_IMPORT_BYTES}.")
+# How a background import runs: "process" (a process of its own, the default) or "inline" (in
+# the process that received the upload, before the page answers; for tests and debugging).
+EQUIPOISE_IMPORT_JOBS = env_str("EQUIPOISE_IMPORT_JOBS") or "process"
+if EQUIPOISE_IMPORT_JOBS not in ("process", "inline"):
+    raise ImproperlyConfigured(f"EQUIPOISE_IMPORT_JOBS must be process or inline, not {EQUIPOISE_IMPORT_JOBS!r}.")
 USE_I18N = True
 USE_TZ = True
 

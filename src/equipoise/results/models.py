@@ -107,6 +107,49 @@ class ImportBatch(models.Model):
         return f"{self.get_channel_display()} #{self.pk} ({self.source})"
 
 
+class JobState(models.TextChoices):
+    QUEUED = "queued", "Waiting to start"
+    RUNNING = "running", "Importing"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ImportJob(models.Model):
+    """A large upload imported in a background process (see ``results.import_jobs``): the page that
+    received it answers at once and shows the import's progress, and the batch when it is done.
+
+    A job is ``done`` in the same transaction that commits its batch, so a job that failed never
+    has a batch and a done one always has."""
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    file_name = models.CharField(max_length=255)
+    stored_name = models.CharField(max_length=100, help_text="The upload's copy in the data directory, until the job ends.")
+    size_bytes = models.BigIntegerField()
+    mapping_name = models.CharField(max_length=120)
+    mode = models.CharField(max_length=16, choices=BatchMode.choices, default=BatchMode.ALL_OR_NOTHING)
+    source = models.CharField(max_length=64, blank=True)
+    force = models.BooleanField(default=False)
+    state = models.CharField(max_length=8, choices=JobState.choices, default=JobState.QUEUED)
+    host = models.CharField(max_length=255, blank=True, help_text="The machine whose process runs the job.")
+    pid = models.IntegerField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    bytes_read = models.BigIntegerField(default=0)
+    batch = models.OneToOneField(ImportBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="job")
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Import job #{self.pk} ({self.file_name})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in (JobState.QUEUED, JobState.RUNNING)
+
+
 class ImportIssue(models.Model):
     """A row that was rejected (or quarantined): row number, column, value and the reason."""
 

@@ -8,6 +8,7 @@ skipped reasons — and either commits whole or changes no result line (see ``im
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -83,6 +84,7 @@ def results_import_file(
     file_name: str | None = None,
     progress: Progress | None = None,
     chunk_lines: int = CHUNK_LINES,
+    on_batch: Callable[[ImportBatch], None] | None = None,
 ) -> ImportBatch:
     """Import a CSV or XLSX file (a path, or a seekable binary file such as an upload) through a mapping.
 
@@ -107,6 +109,7 @@ def results_import_file(
         force=force,
         progress=progress,
         chunk_lines=chunk_lines,
+        on_batch=on_batch,
     )
 
 

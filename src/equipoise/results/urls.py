@@ -8,6 +8,7 @@ urlpatterns = [
     path("imports/new/", views.batch_new, name="batch-new"),
     path("imports/<int:batch_id>/", views.batch_detail, name="batch"),
     path("imports/<int:batch_id>/errors.csv", views.batch_errors_csv, name="batch-errors"),
+    path("imports/jobs/<int:job_id>/", views.job_detail, name="job"),
     path("mappings/", views.mapping_list, name="mappings"),
     path("mappings/new/", views.mapping_new, name="mapping-new"),
     path("mappings/<int:mapping_id>/", views.mapping_edit, name="mapping"),

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -20,11 +21,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from equipoise.core.errors import ApplicationError
+from equipoise.core.http import HtmxHttpRequest
 from equipoise.results.forms import MappingForm, UploadForm
+from equipoise.results.import_jobs import access_job_by_id, is_background, job_progress, job_start, job_waits_for_another, jobs_current
 from equipoise.results.importing.config import FIELDS
 from equipoise.results.importing.report import report_rows
 from equipoise.results.importing.selectors import access_batch_by_id, access_mapping_by_id, batch_issues, batches_visible
-from equipoise.results.models import BatchChannel, BatchStatus, ColumnMapping, ImportBatch
+from equipoise.results.models import BatchChannel, BatchStatus, ColumnMapping, ImportBatch, JobState
 from equipoise.results.services import mapping_save, mappings_all, results_import_file, user_may_import
 
 BATCHES_PER_PAGE = 25
@@ -68,7 +71,28 @@ def _summary_message(batch: ImportBatch) -> tuple[int, str]:
 def batch_list(request: HttpRequest) -> HttpResponse:
     _require_importer(request)
     page = Paginator(batches_visible(request.user), BATCHES_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "results/batch_list.html", {"page": page, "batches": page.object_list, "section": "imports"})
+    jobs = [(job, job_progress(job)) for job in jobs_current(request.user)]
+    context = {"page": page, "batches": page.object_list, "jobs": jobs, "section": "imports"}
+    return render(request, "results/batch_list.html", context)
+
+
+@login_required
+@require_GET
+def job_detail(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
+    """A background import: its progress while it runs (the page polls this view through HTMX
+    every second for the progress card alone), then the batch it made."""
+    job = access_job_by_id(request.user, job_id)
+    if job.state == JobState.DONE and job.batch is not None:
+        level, text = _summary_message(job.batch)
+        messages.add_message(request, level, text)
+        target = reverse("results:batch", args=[job.batch.pk])
+        if request.htmx:
+            return HttpResponse(status=204, headers={"HX-Redirect": target})
+        return HttpResponseRedirect(target)
+    context = {"job": job, "progress": job_progress(job), "waits": job_waits_for_another(job), "section": "imports"}
+    if request.htmx:
+        return render(request, "results/_job_progress.html", context)
+    return render(request, "results/job_detail.html", context)
 
 
 @login_required
@@ -80,6 +104,22 @@ def batch_new(request: HttpRequest) -> HttpResponse:
         form = UploadForm(request.POST, request.FILES, mappings=mappings)
         if form.is_valid():
             upload = form.cleaned_data["file"]
+            if is_background(upload.size):
+                try:
+                    job = job_start(
+                        actor=request.user,
+                        upload=upload,
+                        file_name=upload.name,
+                        mapping_name=form.cleaned_data["mapping"],
+                        mode=form.cleaned_data["mode"],
+                        source=form.cleaned_data["source"] or None,
+                        force=form.cleaned_data["force"],
+                    )
+                except ApplicationError as error:
+                    _show_error(form, error)
+                else:
+                    return HttpResponseRedirect(reverse("results:job", args=[job.pk]))
+                return _upload_page(request, form, mappings)
             try:
                 batch = results_import_file(
                     actor=request.user,
@@ -99,7 +139,12 @@ def batch_new(request: HttpRequest) -> HttpResponse:
     else:
         initial = {"mapping": request.GET.get("mapping", "")}
         form = UploadForm(initial=initial, mappings=mappings)
-    return render(request, "results/batch_new.html", {"form": form, "mappings": mappings, "section": "imports"})
+    return _upload_page(request, form, mappings)
+
+
+def _upload_page(request: HttpRequest, form: UploadForm, mappings: list[ColumnMapping]) -> HttpResponse:
+    context = {"form": form, "mappings": mappings, "background_bytes": settings.EQUIPOISE_BACKGROUND_IMPORT_BYTES, "section": "imports"}
+    return render(request, "results/batch_new.html", context)
 
 
 @login_required

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.db import transaction
@@ -79,8 +79,12 @@ def import_file(
     force: bool = False,
     progress: Progress | None = None,
     chunk_lines: int = CHUNK_LINES,
+    on_batch: Callable[[ImportBatch], None] | None = None,
 ) -> ImportBatch:
-    """Import ``source`` through ``mapping``; returns the batch (committed, rejected or duplicate)."""
+    """Import ``source`` through ``mapping``; returns the batch (committed, rejected or duplicate).
+
+    ``on_batch`` is called with the finished batch inside the transaction that commits it (a
+    background job records itself done there, so it is done exactly when its batch exists)."""
     started = start_clock()
     config = MappingConfig.from_dict(mapping.config)
     common = {
@@ -103,6 +107,8 @@ def import_file(
                     reason=f"This file was already imported with the mapping {mapping.name!r} as batch #{earlier.pk} "
                     f"on {earlier.created_at:%Y-%m-%d %H:%M}; nothing was imported. Import it with “force” to check it again.",
                 )
+                if on_batch is not None:
+                    on_batch(batch)
             return batch
     with transaction.atomic():
         batch = ImportBatch.objects.create(status=BatchStatus.COMMITTED, **common)
@@ -155,6 +161,8 @@ def import_file(
             background=concurrent and not forking,
         )
         batch = run.run(rows(), started=started)
+        if on_batch is not None:
+            on_batch(batch)
     refresh_statistics(batch.lines_created + batch.lines_corrected)
     if progress is not None:
         progress(source.size, source.size)

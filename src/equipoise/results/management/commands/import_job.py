@@ -1,0 +1,31 @@
+"""``equipoise import-job ID``: run a background import job (started by the upload page).
+
+The upload page starts this command in a process of its own for a large file; it is not meant to
+be run by hand, except to run a job again whose process could not be started. See
+``equipoise.results.import_jobs``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import CommandError, CommandParser
+
+from equipoise.core.commands import ApplicationCommand
+from equipoise.results.import_jobs import job_run
+from equipoise.results.models import ImportJob, JobState
+
+
+class Command(ApplicationCommand):
+    help = "Run a background import job started by the upload page (see docs/importing.md)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("job", type=int, help="The job's number.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not ImportJob.objects.filter(pk=options["job"]).exists():
+            raise CommandError(f"There is no import job #{options['job']}.", returncode=2)
+        job = job_run(options["job"])
+        self.stdout.write(f"Import job #{job.pk}: {job.get_state_display().lower()}{f' ({job.error})' if job.error else ''}")
+        if job.state == JobState.FAILED:
+            raise CommandError(f"Import job #{job.pk} failed.", returncode=2)
