@@ -13,9 +13,11 @@ import functools
 import hashlib
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import accumulate, repeat
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -62,6 +64,8 @@ LINE_COLUMNS = (
     "fingerprint",
 )  # fmt: skip
 _LINE_AT = {name: position for position, name in enumerate(LINE_COLUMNS)}
+_KEY = itemgetter(_LINE_AT["source"], _LINE_AT["external_id"])
+_FINGERPRINT = itemgetter(_LINE_AT["fingerprint"])
 
 
 class LineInput(NamedTuple):
@@ -113,6 +117,95 @@ def content_digest(
     """The fingerprint of a line's content; ``day`` in ISO format, ``credits`` as :func:`credits_text` writes them."""
     content = f"{kind}|{day}|{currency}|{amount}|{customer}|{region}|{line}|{application or 0}|{motion}|{credits}"
     return hashlib.blake2b(content.encode(), digest_size=16).hexdigest()
+
+
+def credit_rows(
+    lines: Sequence[LineInput],
+    *,
+    batch_id: int,
+    version: int,
+    rows: list[tuple[Any, ...]],
+    day_text: Callable[[date], str] = date.isoformat,
+) -> tuple[list[str], list[int] | None]:
+    """Append the lines' credit rows (LINE_COLUMNS order) to ``rows``: one per seller credited, the
+    amount split exactly. Returns each line's fingerprint and, when a line has several credits, how
+    many rows each line has (None when every line has one)."""
+    measure_of = _MEASURE
+    append = rows.append
+    fingerprints: list[str] = []
+    counts: list[int] | None = None
+    for position, line in enumerate(lines):
+        kind, currency, amount_minor, motion, credits = line.kind, line.currency, line.amount_minor, line.motion, line.credits
+        customer_id, region_id, product_line_id, application = (
+            line.customer_id, line.region_id, line.product_line_id, line.product_application_id,
+        )  # fmt: skip
+        measure = measure_of[kind]
+        day = day_text(line.occurred_on)
+        fingerprint = line.digest or content_digest(
+            kind, day, currency, amount_minor, customer_id, region_id, product_line_id, application, motion, credits_text(credits)
+        )
+        fingerprints.append(fingerprint)
+        if len(credits) == 1:
+            append(
+                (
+                    line.source, line.external_id, credits[0][0], credits[0][1], kind, measure, day, currency, amount_minor,
+                    amount_minor, customer_id, region_id, product_line_id, application, motion, batch_id, version, fingerprint,
+                )
+            )  # fmt: skip
+            if counts is not None:
+                counts.append(1)
+            continue
+        if counts is None:
+            counts = [1] * position
+        counts.append(len(credits))
+        parts = allocate_minor(amount_minor, [share for _, share in credits])
+        for (seller_id, share), part in zip(credits, parts, strict=True):
+            append(
+                (
+                    line.source, line.external_id, seller_id, share, kind, measure, day, currency, amount_minor, part,
+                    customer_id, region_id, product_line_id, application, motion, batch_id, version, fingerprint,
+                )
+            )  # fmt: skip
+    return fingerprints, counts
+
+
+class PreparedLines(NamedTuple):
+    """New lines turned into their credit rows (version 1) by the process that read them: a file
+    import's reading process (:mod:`.importing.forked`) sends these, and :meth:`Ingestor.ingest_prepared`
+    holds the rows for writing as they are. Plain tuples pickle and unpickle in a fifth of the time
+    :class:`LineInput` values take, and the importing process has no row left to build. A line
+    found to exist already is turned back into a :class:`LineInput` (:meth:`inputs`)."""
+
+    rows: list[tuple[Any, ...]]
+    line_rows: list[int]  # each line's row in its file
+    counts: list[int] | None  # credit rows of each line (consecutive); None when one each
+
+    @classmethod
+    def of(cls, lines: Sequence[LineInput], *, batch_id: int) -> PreparedLines:
+        rows: list[tuple[Any, ...]] = []
+        _, counts = credit_rows(lines, batch_id=batch_id, version=1, rows=rows)
+        return cls(rows, [line.row for line in lines], counts)
+
+    def firsts(self) -> list[tuple[Any, ...]]:
+        """Each line's first credit row."""
+        if self.counts is None:
+            return self.rows
+        return [self.rows[start] for start in accumulate(self.counts[:-1], initial=0)]
+
+    def inputs(self) -> list[LineInput]:
+        at, rows, lines = 0, self.rows, []
+        for row, count in zip(self.line_rows, self.counts or repeat(1), strict=False):
+            first = rows[at]
+            lines.append(
+                LineInput(
+                    row=row, source=first[0], external_id=first[1], kind=first[4], occurred_on=date.fromisoformat(first[6]),
+                    currency=first[7], amount_minor=first[8], customer_id=first[10], region_id=first[11], product_line_id=first[12],
+                    product_application_id=first[13], motion=first[14],
+                    credits=tuple((credit[2], credit[3]) for credit in rows[at : at + count]), digest=first[17],
+                )
+            )  # fmt: skip
+            at += count
+        return lines
 
 
 @dataclass
@@ -211,6 +304,34 @@ class Ingestor:
         if not self._defer_rollups or len(self._window) >= FLUSH_ROWS:
             self.flush()
 
+    def ingest_prepared(self, prepared: PreparedLines) -> None:
+        """:meth:`ingest` for lines already turned into credit rows where they were read. When every
+        line is new (the common case), their rows are held as they are; otherwise (a line repeated
+        within the chunk or stored already) the chunk goes through :meth:`ingest`."""
+        if not prepared.rows:
+            return
+        firsts = prepared.firsts()
+        keys = list(map(_KEY, firsts))
+        if len(set(keys)) != len(keys):
+            self.ingest(prepared.inputs())
+            return
+        hashes = WrittenIds.hashes(keys)
+        if self._existing(keys, hashes):
+            self.ingest(prepared.inputs())
+            return
+        batch_id = self.batch.pk
+        self._pending.update(zip(keys, zip(map(_FINGERPRINT, firsts), repeat(1), repeat(batch_id)), strict=True))
+        ordinals = self._ordinals
+        for text in {row[6] for row in firsts}.difference(ordinals):
+            self._period(date.fromisoformat(text))
+        self._line_rows.extend(prepared.rows)
+        self.counts.created += len(keys)
+        self._written.add(hashes)
+        if len(self._line_rows) >= LINE_BUFFER_ROWS:
+            self._write_lines()
+        if not self._defer_rollups or len(self._window) >= FLUSH_ROWS:
+            self.flush()
+
     def flush(self) -> None:
         """Write the held lines and add the window's credit rows to the rollups. :meth:`finish`
         calls it; call it yourself before reading lines or rollups inside the same transaction."""
@@ -276,39 +397,12 @@ class Ingestor:
     def _insert(self, lines: Sequence[LineInput], *, version: int) -> None:
         """Hold the lines' credit rows for writing; :meth:`_write_lines` writes them and adds them to the window."""
         batch_id = self.batch.pk
-        pending = self._pending
-        measure_of = _MEASURE
-        rows = self._line_rows
-        append = rows.append
         periods = self._periods
-        for line in lines:
-            kind, currency, amount_minor, motion, credits = line.kind, line.currency, line.amount_minor, line.motion, line.credits
-            customer_id, region_id, product_line_id, application = (
-                line.customer_id, line.region_id, line.product_line_id, line.product_application_id,
-            )  # fmt: skip
-            measure = measure_of[kind]
-            day = line.occurred_on
-            day_text = periods[day] if day in periods else self._period(day)
-            fingerprint = line.digest or content_digest(
-                kind, day_text, currency, amount_minor, customer_id, region_id, product_line_id, application, motion, credits_text(credits)
-            )
-            pending[(line.source, line.external_id)] = (fingerprint, version, batch_id)
-            if len(credits) == 1:
-                append(
-                    (
-                        line.source, line.external_id, credits[0][0], credits[0][1], kind, measure, day_text, currency, amount_minor,
-                        amount_minor, customer_id, region_id, product_line_id, application, motion, batch_id, version, fingerprint,
-                    )
-                )  # fmt: skip
-                continue
-            parts = allocate_minor(amount_minor, [share for _, share in credits])
-            for (seller_id, share), part in zip(credits, parts, strict=True):
-                append(
-                    (
-                        line.source, line.external_id, seller_id, share, kind, measure, day_text, currency, amount_minor, part,
-                        customer_id, region_id, product_line_id, application, motion, batch_id, version, fingerprint,
-                    )
-                )  # fmt: skip
+        for day in {line.occurred_on for line in lines}.difference(periods):
+            self._period(day)
+        fingerprints, _ = credit_rows(lines, batch_id=batch_id, version=version, rows=self._line_rows, day_text=periods.__getitem__)
+        keys = ((line.source, line.external_id) for line in lines)
+        self._pending.update(zip(keys, zip(fingerprints, repeat(version), repeat(batch_id)), strict=True))
 
     def _write_lines(self) -> None:
         """Write the held credit rows, sorted by seller and day (see LINE_BUFFER_ROWS), and add

@@ -19,7 +19,7 @@ from equipoise.results.importing.readers import Cell, CsvRows, RowReader, Source
 from equipoise.results.importing.resolve import LineResolver, Policy
 from equipoise.results.importing.rows import RowMapper
 from equipoise.results.importing.runner import CHUNK_LINES, BatchRun, Progress, RowOutcome, start_clock
-from equipoise.results.ingest import LineInput, refresh_statistics
+from equipoise.results.ingest import LineInput, PreparedLines, refresh_statistics
 from equipoise.results.models import BatchChannel, BatchStatus, ColumnMapping, ImportBatch, ImportIssue
 
 
@@ -67,6 +67,28 @@ def _rows(reader: RowReader, mapper: RowMapper, resolver: LineResolver) -> Itera
             yield RowOutcome(row=row, line=canonical, cells=cells)
     if row is None:
         raise ApplicationError("The file has a header but no rows.", field="file", row=2)
+
+
+def pack_lines(batch_id: int) -> Callable[[list[Any]], list[Any]]:
+    """For the reading process: each run of lines in a chunk becomes one :class:`PreparedLines`
+    (their credit rows, built there); other outcomes (skips, problems) stay as they are, in order."""
+
+    def pack(items: list[Any]) -> list[Any]:
+        packed: list[Any] = []
+        run: list[LineInput] = []
+        for item in items:
+            if type(item) is LineInput:
+                run.append(item)
+                continue
+            if run:
+                packed.append(PreparedLines.of(run, batch_id=batch_id))
+                run = []
+            packed.append(item)
+        if run:
+            packed.append(PreparedLines.of(run, batch_id=batch_id))
+        return packed
+
+    return pack
 
 
 def import_file(
@@ -125,14 +147,19 @@ def import_file(
         if concurrent:
             resolver.directory.people()  # loaded now: reading then needs no database
 
-        def rows() -> Iterator[RowOutcome | LineInput]:
+        def rows() -> Iterator[RowOutcome | LineInput | PreparedLines]:
             nonlocal reader, mapper, forked
             reader = open_rows(source, delimiter=config.delimiter, sheet=config.sheet)
             try:
                 mapper = RowMapper(config=config, header=reader.header, default_currency=company_get().reporting_currency)
                 if concurrent and forking:
                     opened, mapped = reader, mapper
-                    forked = ForkedRows(lambda: _rows(opened, mapped, resolver), position=lambda: opened.bytes_read)
+                    forked = ForkedRows(
+                        lambda: _rows(opened, mapped, resolver),
+                        position=lambda: opened.bytes_read,
+                        pack=pack_lines(batch.pk),
+                        chunk_rows=chunk_lines,  # what the ingest is handed at a time, as in-process
+                    )
                     yield from forked
                 else:
                     yield from _rows(reader, mapper, resolver)

@@ -69,14 +69,25 @@ def available() -> bool:
 class ForkedRows:
     """The items of ``produce()``, produced in a forked child and received here in order.
 
-    ``position()`` is read in the child after each chunk (how far into the file it has read) and
-    is available here as :attr:`position` for progress; the child's peak memory of its own is left
+    Items go in chunks of ``chunk_rows`` (at most :data:`CHUNK_ROWS`); ``pack``, run in the child,
+    turns each chunk into what is sent for it (the file import turns its lines into credit rows
+    there). ``position()`` is read in the child after each chunk (how far into the file it has
+    read) and is available here as :attr:`position` for progress; the child's peak memory of its own is left
     in :data:`LAST_READER` when it has finished. An :class:`ApplicationError` raised while
     producing is raised here after the items produced before it, as it would be in-process."""
 
-    def __init__(self, produce: Callable[[], Iterable[Any]], *, position: Callable[[], int]) -> None:
+    def __init__(
+        self,
+        produce: Callable[[], Iterable[Any]],
+        *,
+        position: Callable[[], int],
+        pack: Callable[[list[Any]], list[Any]] | None = None,
+        chunk_rows: int | None = None,
+    ) -> None:
         self._produce = produce
+        self._chunk_rows = chunk_rows
         self._position = position
+        self._pack = pack
         self.position = 0
 
     def __iter__(self) -> Iterator[Any]:
@@ -153,6 +164,8 @@ class ForkedRows:
                 drain(outbox)
 
         def send(kind: str, payload: Any) -> None:
+            if kind == _ROWS and self._pack is not None:
+                payload = self._pack(payload)
             message = pickle.dumps((kind, payload, self._position()), protocol=pickle.HIGHEST_PROTOCOL)
             while not gone.is_set():
                 try:
@@ -165,10 +178,11 @@ class ForkedRows:
         thread.start()
         chunk: list[Any] = []
         private, sent = 0.0, 0
+        size = min(CHUNK_ROWS, self._chunk_rows or CHUNK_ROWS)
         try:
             for item in self._produce():
                 chunk.append(item)
-                if len(chunk) >= CHUNK_ROWS:
+                if len(chunk) >= size:
                     send(_ROWS, chunk)
                     chunk = []
                     if gone.is_set():

@@ -21,7 +21,7 @@ from equipoise.core.errors import ApplicationError
 from equipoise.results.importing.lines import CanonicalLine, Problem, RowInvalid, RowSkipped, truncate
 from equipoise.results.importing.resolve import LineResolver
 from equipoise.results.importing.writer import BackgroundWriter, Outcome
-from equipoise.results.ingest import Ingestor, LineInput
+from equipoise.results.ingest import Ingestor, LineInput, PreparedLines
 from equipoise.results.models import BatchMode, BatchStatus, ImportBatch, ImportIssue
 
 # The error report keeps this many problems; past it the batch says how many more there were.
@@ -106,7 +106,7 @@ class BatchRun:
                 )
             )
 
-    def run(self, rows: Iterable[RowOutcome | LineInput], *, started: float) -> ImportBatch:
+    def run(self, rows: Iterable[RowOutcome | LineInput | PreparedLines], *, started: float) -> ImportBatch:
         """Validate every row, ingest the valid ones, and record the batch (call inside ``transaction.atomic``)."""
         batch = self.batch
         ingestor = Ingestor(batch=batch, defer_rollups=True)
@@ -168,13 +168,17 @@ class BatchRun:
             started=started,
         )
 
-    def _ingest(self, ingestor: Ingestor, chunk: list[LineInput]) -> None:
+    def _ingest(self, ingestor: Ingestor, chunk: list[LineInput] | PreparedLines) -> None:
         """Write a chunk (or hand it to the writer); report what written chunks said."""
-        if self._writer is not None:
+        if isinstance(chunk, PreparedLines):  # from a reading process, where there is no writer thread
+            assert self._writer is None
+            ingestor.ingest_prepared(chunk)
+        elif self._writer is not None:
             self._writer.submit(chunk)
             self._report(self._writer.outcomes())
             return
-        ingestor.ingest(chunk)
+        else:
+            ingestor.ingest(chunk)
         self._report([(list(ingestor.repeats), list(ingestor.conflicts))])
         ingestor.repeats.clear()
         ingestor.conflicts.clear()
@@ -192,7 +196,7 @@ class BatchRun:
                 )
                 self._problem(row, [problem], None)
 
-    def _stream(self, rows: Iterator[RowOutcome | LineInput], ingestor: Ingestor) -> None:
+    def _stream(self, rows: Iterator[RowOutcome | LineInput | PreparedLines], ingestor: Ingestor) -> None:
         tally = self.tally
         resolve = self.resolver.resolve
         progress = self.progress
@@ -201,6 +205,17 @@ class BatchRun:
         read = 0
         try:
             for outcome in rows:
+                if isinstance(outcome, PreparedLines):  # lines the reading process made credit rows of
+                    read += len(outcome.line_rows)
+                    if progress is not None:
+                        progress()
+                    if not (tally.rows_rejected and not self.quarantine):
+                        if chunk:  # lines before them first: the first of two rows with one id wins
+                            self._ingest(ingestor, chunk)
+                            chunk = []
+                            append = chunk.append
+                        self._ingest(ingestor, outcome)
+                    continue
                 read += 1
                 if read % 1000 == 0 and progress is not None:
                     progress()

@@ -275,15 +275,21 @@ def test_a_corrected_row_is_a_correction_with_its_revision(org, catalog, tmp_pat
 def test_a_failure_mid_import_leaves_nothing(org, catalog, tmp_path, monkeypatch):
     rows = [equipoise_row(f"L{index}") for index in range(10)]
     calls = []
-    original = ingest.Ingestor.ingest
 
-    def failing(self, lines):
-        calls.append(len(lines))
-        if len(calls) == 2:
-            raise KeyboardInterrupt("killed mid-import")
-        return original(self, lines)
+    def failing(method):
+        original = getattr(ingest.Ingestor, method)
 
-    monkeypatch.setattr(ingest.Ingestor, "ingest", failing)
+        def chunk(self, lines):
+            # Lines read in this process come as LineInput values, those from a reading process as credit rows.
+            calls.append(len(lines.line_rows) if isinstance(lines, ingest.PreparedLines) else len(lines))
+            if len(calls) == 2:
+                raise KeyboardInterrupt("killed mid-import")
+            return original(self, lines)
+
+        return chunk
+
+    monkeypatch.setattr(ingest.Ingestor, "ingest", failing("ingest"))
+    monkeypatch.setattr(ingest.Ingestor, "ingest_prepared", failing("ingest_prepared"))
     with pytest.raises(KeyboardInterrupt):
         run(write(tmp_path, "r.csv", csv_bytes(rows)), chunk_lines=3)
     assert calls == [3, 3]

@@ -115,9 +115,8 @@ line_strategy = st.tuples(
 )
 
 
-@override_settings(EQUIPOISE_LARGE_SUBTREE=2)  # the VP's and M1's subtrees are large, M2's is not
-class RollupPropertyTests(TestCase):
-    """Random batches in any order and repetition give the rollups a from-scratch rebuild gives."""
+class ThreeSellers:
+    """Two teams under a VP: three sellers, one region, product and customer."""
 
     def setUp(self) -> None:
         from equipoise.core.access import Role
@@ -138,9 +137,7 @@ class RollupPropertyTests(TestCase):
         self.customer = Customer.objects.create(code="C", name="C", home_region=region)
         self.region, self.product_line = region, product_line
 
-    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(batches=st.lists(st.lists(line_strategy, min_size=1, max_size=8), min_size=1, max_size=5))
-    def test_incremental_rollups_equal_a_rebuild(self, batches):
+    def _line(self, external, amount, offset, kind, pattern, row=1):
         from equipoise.results.ingest import LineInput
 
         patterns = [
@@ -149,23 +146,30 @@ class RollupPropertyTests(TestCase):
             ((self.sellers[0].pk, 3_333), (self.sellers[2].pk, 6_667)),
             ((self.sellers[1].pk, 5_000), (self.sellers[2].pk, 5_000)),
         ]
+        return LineInput(
+            row=row, source="prop", external_id=str(external), kind=kind, occurred_on=date(2027, 1, 1) + timedelta(days=offset),
+            currency="EUR", amount_minor=amount, customer_id=self.customer.pk, region_id=self.region.pk,
+            product_line_id=self.product_line.pk, product_application_id=self.application.pk, motion="new", credits=patterns[pattern],
+        )  # fmt: skip
+
+
+@override_settings(EQUIPOISE_LARGE_SUBTREE=2)  # the VP's and M1's subtrees are large, M2's is not
+class RollupPropertyTests(ThreeSellers, TestCase):
+    """Random batches in any order and repetition give the rollups a from-scratch rebuild gives."""
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(batches=st.lists(st.lists(line_strategy, min_size=1, max_size=8), min_size=1, max_size=5))
+    def test_incremental_rollups_equal_a_rebuild(self, batches):
         with transaction.atomic():
             for batch_lines in batches:
                 ingestor = Ingestor(batch=make_batch())
                 chunk = []
                 seen = set()
-                for external, amount, offset, kind, pattern in batch_lines:
-                    if external in seen:
+                for values in batch_lines:
+                    if values[0] in seen:
                         continue
-                    seen.add(external)
-                    chunk.append(
-                        LineInput(
-                            row=1, source="prop", external_id=str(external), kind=kind,
-                            occurred_on=date(2027, 1, 1) + timedelta(days=offset), currency="EUR", amount_minor=amount,
-                            customer_id=self.customer.pk, region_id=self.region.pk, product_line_id=self.product_line.pk,
-                            product_application_id=self.application.pk, motion="new", credits=patterns[pattern],
-                        )
-                    )  # fmt: skip
+                    seen.add(values[0])
+                    chunk.append(self._line(*values))
                 ingestor.ingest(chunk)
             assert stored_rollups() == expected_rollups()
             company = sum(amount for key, (amount, _) in stored_rollups().items() if key[:3] == ("rollup", 0, "M"))
@@ -173,6 +177,54 @@ class RollupPropertyTests(TestCase):
             lines = {(row.external_id, row.line_amount_minor) for row in ResultLine.objects.all()}
             assert company == sum(amount for _, amount in lines)
             transaction.set_rollback(True)
+
+
+@override_settings(EQUIPOISE_LARGE_SUBTREE=2)
+class PreparedLinesPropertyTests(ThreeSellers, TestCase):
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(batches=st.lists(st.lists(st.lists(line_strategy, min_size=1, max_size=6), min_size=1, max_size=3), min_size=1, max_size=4))
+    def test_lines_prepared_where_they_were_read_ingest_as_line_inputs_do(self, batches):
+        """Batches of chunks, with ids repeated within a chunk, across chunks and across batches
+        (unchanged lines, corrections): the credit rows a reading process prepares leave the same
+        lines, revisions, counts and rollups as the same lines ingested as LineInput values."""
+        from equipoise.results.ingest import PreparedLines
+
+        def state(prepared: bool):
+            with transaction.atomic():
+                counts = []
+                number = {}  # batch id -> its place in this run (ids differ between runs on PostgreSQL)
+                for batch_chunks in batches:
+                    ingestor = Ingestor(batch=make_batch(), defer_rollups=True)
+                    number[ingestor.batch.pk] = len(number)
+                    for chunk in batch_chunks:
+                        lines = [self._line(*values, row=row) for row, values in enumerate(chunk, start=2)]
+                        if prepared:
+                            ingestor.ingest_prepared(PreparedLines.of(lines, batch_id=ingestor.batch.pk))
+                        else:
+                            ingestor.ingest(lines)
+                    ingestor.flush()
+                    tally = ingestor.counts
+                    counts.append((tally.created, tally.corrected, tally.unchanged, tally.repeated, ingestor.repeats, ingestor.conflicts))
+                    counts.append((sorted(tally.touched_sellers), sorted(tally.touched_months)))
+                lines = sorted(
+                    (*values, number[batch_id])
+                    for *values, batch_id in ResultLine.objects.values_list(
+                        "external_id", "seller_id", "share_bp", "amount_minor", "line_amount_minor", "occurred_on", "kind", "version",
+                        "fingerprint", "batch_id",
+                    )
+                )  # fmt: skip
+                revisions = sorted(
+                    (external_id, version, number[batch_id], number[replaced_by])
+                    for external_id, version, batch_id, replaced_by in ResultLineRevision.objects.values_list(
+                        "external_id", "version", "batch_id", "replaced_by_batch_id"
+                    )
+                )
+                found = (counts, lines, revisions, stored_rollups())
+                assert stored_rollups() == expected_rollups()
+                transaction.set_rollback(True)
+            return found
+
+        assert state(prepared=True) == state(prepared=False)
 
 
 def test_a_batchs_lines_are_written_in_seller_and_day_order(org, catalog):
@@ -213,6 +265,26 @@ def test_a_large_import_refreshes_the_planner_statistics_on_postgresql(org, cata
     assert analyzed() == before
     refresh_statistics(ANALYZE_AFTER_LINES)
     assert analyzed() == 3
+
+
+def test_prepared_lines_turn_back_into_the_lines_they_were_made_of(org, catalog):
+    """A reading process's credit rows give back each line, split credits and all, with its fingerprint."""
+    from equipoise.results.ingest import PreparedLines
+
+    lines = [
+        line(org, catalog, external_id="one"),
+        line(org, catalog, external_id="split", amount_minor=100_001, credits=((org.sam.pk, 3_333), (org.sara.pk, 6_667))),
+        line(org, catalog, external_id="two", amount_minor=-5),
+    ]
+    lines = [entry._replace(row=row) for row, entry in enumerate(lines, start=2)]
+    prepared = PreparedLines.of(lines, batch_id=7)
+    assert prepared.counts == [1, 2, 1] and prepared.line_rows == [2, 3, 4]
+    assert [row[3] for row in prepared.rows] == [10_000, 3_333, 6_667, 10_000]
+    assert sum(row[9] for row in prepared.rows[1:3]) == 100_001  # the split adds up to the line
+    assert prepared.inputs() == [entry._replace(digest=entry.fingerprint()) for entry in lines]
+    assert [row[0:2] for row in prepared.firsts()] == [("test", "one"), ("test", "split"), ("test", "two")]
+    single = PreparedLines.of(lines[:1], batch_id=7)
+    assert single.counts is None and single.firsts() == single.rows
 
 
 def test_fingerprints_stay_what_earlier_versions_stored():
