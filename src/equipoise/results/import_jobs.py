@@ -97,16 +97,20 @@ def job_start(
     except OSError as error:
         target.unlink(missing_ok=True)
         raise ApplicationError(f"The upload could not be kept for importing: {error.strerror or error}.", field="file") from error
-    job = ImportJob.objects.create(
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
-        file_name=file_name[:255],
-        stored_name=stored,
-        size_bytes=target.stat().st_size,
-        mapping_name=mapping_name,
-        mode=mode,
-        source=(source or "").strip(),
-        force=force,
-    )
+    try:
+        job = ImportJob.objects.create(
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            file_name=file_name[:255],
+            stored_name=stored,
+            size_bytes=target.stat().st_size,
+            mapping_name=mapping_name,
+            mode=mode,
+            source=(source or "").strip(),
+            force=force,
+        )
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
     if settings.EQUIPOISE_IMPORT_JOBS == "inline":
         job_run(job.pk, report_progress=False)  # nobody can look before it ends
     else:
@@ -289,19 +293,28 @@ def job_refresh(job: ImportJob) -> ImportJob:
 
 
 def _process_gone(pid: int) -> bool:
+    """Whether the job process ``pid`` of this machine has ended (or its number now belongs to
+    another program)."""
+    if pid == os.getpid():  # a job run inline, by this very process
+        return False
     try:
         reaped, _ = os.waitpid(pid, os.WNOHANG)  # our child (the web server started it): reap it if it ended
     except ChildProcessError:
         pass
     else:
-        return reaped == pid
+        if reaped == pid:
+            return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return True
     except PermissionError:
-        return False
-    return False
+        pass
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as command:
+            return b"import-job" not in command.read()
+    except OSError:  # no /proc here, or the process ended meanwhile: go by the signal's answer
+        return not os.path.exists(f"/proc/{pid}") and os.path.isdir("/proc")
 
 
 def job_waits_for_another(job: ImportJob) -> bool:

@@ -188,6 +188,22 @@ def test_a_job_whose_process_died_is_marked_failed_with_nothing_kept(client, org
     assert not (uploads_dir() / job.stored_name).exists() and nothing_imported()
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="process command lines are read from /proc")
+def test_a_process_number_taken_over_by_another_program_is_not_the_job(org, catalog, background):
+    here = import_jobs.socket.gethostname()
+    other = subprocess.Popen(["sleep", "30"])
+    job_like = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "import-job", "1"])
+    try:
+        taken_over = queued_job(org, state=JobState.RUNNING, pid=other.pid, host=here)
+        running = queued_job(org, state=JobState.RUNNING, pid=job_like.pid, host=here)
+        assert access_job_by_id(org.admin, taken_over.pk).state == JobState.FAILED
+        assert access_job_by_id(org.admin, running.pk).state == JobState.RUNNING
+    finally:
+        for process in (other, job_like):
+            process.kill()
+            process.wait()
+
+
 def test_a_job_on_another_machine_is_not_judged_by_a_local_process_id(client, org, catalog, background):
     ended = subprocess.Popen([sys.executable, "-c", "pass"])
     ended.wait()
