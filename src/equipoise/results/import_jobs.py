@@ -136,7 +136,8 @@ def _spawn(job: ImportJob) -> None:
                 close_fds=True,
             )
         except OSError as error:
-            _fail(job.pk, f"The import could not be started: {error.strerror or error}.")
+            _fail(job.pk, f"The import could not be started: {error.strerror or error}. Upload the file again.")
+            (uploads_dir() / job.stored_name).unlink(missing_ok=True)
             return
     # Recorded here too, so a job that dies before it starts is still found (see job_refresh).
     ImportJob.objects.filter(pk=job.pk, pid__isnull=True).update(pid=process.pid, host=socket.gethostname())

@@ -211,6 +211,19 @@ def test_a_job_on_another_machine_is_not_judged_by_a_local_process_id(client, or
     assert access_job_by_id(org.admin, job.pk).state == JobState.RUNNING
 
 
+def test_a_job_whose_process_cannot_start_fails_at_once(org, catalog, background, settings, monkeypatch):
+    settings.EQUIPOISE_IMPORT_JOBS = "process"
+
+    def refused(*args, **kwargs):
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(import_jobs.subprocess, "Popen", refused)
+    file = SimpleUploadedFile("x.csv", csv_bytes([equipoise_row("L1")]))
+    job = job_start(actor=org.admin, upload=file, file_name="x.csv", mapping_name="equipoise", mode="all_or_nothing")
+    assert job.state == JobState.FAILED and job.error.startswith("The import could not be started: Resource temporarily unavailable.")
+    assert not (uploads_dir() / job.stored_name).exists() and nothing_imported()
+
+
 def test_only_a_waiting_job_runs(org, catalog, background):
     job = queued_job(org, state=JobState.DONE)
     with pytest.raises(ApplicationError, match="not waiting to start"):

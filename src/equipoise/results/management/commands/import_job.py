@@ -1,8 +1,7 @@
 """``equipoise import-job ID``: run a background import job (started by the upload page).
 
-The upload page starts this command in a process of its own for a large file; it is not meant to
-be run by hand, except to run a job again whose process could not be started. See
-``equipoise.results.import_jobs``.
+The upload page starts this command in a process of its own for a large file, with the job's
+number; it runs a job that is waiting to start, once. See ``equipoise.results.import_jobs``.
 """
 
 from __future__ import annotations
