@@ -28,6 +28,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -141,6 +142,8 @@ def _spawn(job: ImportJob) -> None:
             return
     # Recorded here too, so a job that dies before it starts is still found (see job_refresh).
     ImportJob.objects.filter(pk=job.pk, pid__isnull=True).update(pid=process.pid, host=socket.gethostname())
+    # Reaped as soon as it ends, so that no finished job lingers as a zombie of the web server.
+    threading.Thread(target=process.wait, name=f"equipoise-import-job-{job.pk}", daemon=True).start()
 
 
 # -- running -------------------------------------------------------------------------------------

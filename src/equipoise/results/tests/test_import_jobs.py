@@ -279,3 +279,6 @@ def test_a_job_runs_in_a_process_of_its_own(org, catalog, settings, tmp_path, mo
     assert (job.state, job.error) == (JobState.DONE, "")
     assert job.batch.lines_created == 2 and ResultLine.objects.count() == 2
     assert not any(tmp_path.joinpath("uploads").glob("*.csv"))
+    while time.monotonic() < deadline and os.path.exists(f"/proc/{job.pid}"):
+        time.sleep(0.05)
+    assert not os.path.exists(f"/proc/{job.pid}")  # reaped, not left a zombie of this process
