@@ -87,16 +87,18 @@ def job_start(
         source = _source_name(source)
     suffix = Path(file_name).suffix.lower()[:10] if Path(file_name).suffix.isascii() else ""
     stored = f"{uuid.uuid4().hex}{suffix}"
-    target = uploads_dir() / stored
     with contextlib.suppress(AttributeError, OSError):
         upload.seek(0)
+    target: Path | None = None
     try:
+        target = uploads_dir() / stored
         with target.open("wb") as copy:
             chunks = upload.chunks() if hasattr(upload, "chunks") else iter(lambda: upload.read(1 << 20), b"")
             for chunk in chunks:
                 copy.write(chunk)
     except OSError as error:
-        target.unlink(missing_ok=True)
+        if target is not None:
+            target.unlink(missing_ok=True)
         raise ApplicationError(f"The upload could not be kept for importing: {error.strerror or error}.", field="file") from error
     try:
         job = ImportJob.objects.create(

@@ -104,32 +104,19 @@ def batch_new(request: HttpRequest) -> HttpResponse:
         form = UploadForm(request.POST, request.FILES, mappings=mappings)
         if form.is_valid():
             upload = form.cleaned_data["file"]
-            if is_background(upload.size):
-                try:
-                    job = job_start(
-                        actor=request.user,
-                        upload=upload,
-                        file_name=upload.name,
-                        mapping_name=form.cleaned_data["mapping"],
-                        mode=form.cleaned_data["mode"],
-                        source=form.cleaned_data["source"] or None,
-                        force=form.cleaned_data["force"],
-                    )
-                except ApplicationError as error:
-                    _show_error(form, error)
-                else:
-                    return HttpResponseRedirect(reverse("results:job", args=[job.pk]))
-                return _upload_page(request, form, mappings)
+            arguments: dict[str, Any] = {
+                "actor": request.user,
+                "file_name": upload.name,
+                "mapping_name": form.cleaned_data["mapping"],
+                "mode": form.cleaned_data["mode"],
+                "source": form.cleaned_data["source"] or None,
+                "force": form.cleaned_data["force"],
+            }
             try:
-                batch = results_import_file(
-                    actor=request.user,
-                    path_or_file=upload,
-                    file_name=upload.name,
-                    mapping_name=form.cleaned_data["mapping"],
-                    mode=form.cleaned_data["mode"],
-                    source=form.cleaned_data["source"] or None,
-                    force=form.cleaned_data["force"],
-                )
+                if is_background(upload.size):  # a large file: its page follows the job
+                    job = job_start(upload=upload, **arguments)
+                    return HttpResponseRedirect(reverse("results:job", args=[job.pk]))
+                batch = results_import_file(path_or_file=upload, **arguments)
             except ApplicationError as error:
                 _show_error(form, error)
             else:

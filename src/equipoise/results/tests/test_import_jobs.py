@@ -122,6 +122,16 @@ def test_wrong_arguments_are_refused_before_a_job_or_a_copy_exists(org, catalog,
     assert not ImportJob.objects.exists() and left_in_uploads() == []
 
 
+def test_an_upload_that_cannot_be_kept_is_an_error_on_the_form(client, org, catalog, background, settings, tmp_path):
+    settings.DATA_DIR = tmp_path / "not-a-directory"
+    settings.DATA_DIR.write_text("")
+    client.force_login(org.admin)
+    response = upload(client, csv_bytes([equipoise_row("L1")]))
+    assert response.status_code == 200
+    assert "The upload could not be kept for importing" in response.content.decode()
+    assert not ImportJob.objects.exists() and nothing_imported()
+
+
 @pytest.mark.parametrize("persona", ["seller", "manager", "finance", "outsider"])
 def test_other_roles_cannot_start_or_see_a_job(client, org, catalog, background, persona):
     job = job_start(
