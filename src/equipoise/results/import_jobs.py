@@ -157,7 +157,12 @@ def job_run(job_id: int, *, report_progress: bool = True) -> ImportJob:
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
     if job.state != JobState.QUEUED:
         raise ApplicationError(f"Import job #{job.pk} is {job.get_state_display().lower()}, not waiting to start.", field="job")
-    ImportJob.objects.filter(pk=job.pk).update(pid=os.getpid(), host=socket.gethostname())
+    # Claimed once (started_at), so that a second process started for the same job does nothing.
+    claimed = ImportJob.objects.filter(pk=job.pk, state=JobState.QUEUED, started_at__isnull=True).update(
+        pid=os.getpid(), host=socket.gethostname(), started_at=timezone.now()
+    )
+    if not claimed:
+        raise ApplicationError(f"Import job #{job.pk} was started by another process.", field="job")
     path = uploads_dir() / job.stored_name
     try:
         with _import_turn():

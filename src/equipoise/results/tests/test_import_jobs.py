@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from equipoise.core.errors import AccessDenied, ApplicationError, NotFound
 from equipoise.results import import_jobs
@@ -234,10 +235,15 @@ def test_a_job_whose_process_cannot_start_fails_at_once(org, catalog, background
     assert not (uploads_dir() / job.stored_name).exists() and nothing_imported()
 
 
-def test_only_a_waiting_job_runs(org, catalog, background):
+def test_only_a_waiting_job_runs_and_only_once(org, catalog, background):
     job = queued_job(org, state=JobState.DONE)
     with pytest.raises(ApplicationError, match="not waiting to start"):
         job_run(job.pk)
+    claimed = queued_job(org, started_at=timezone.now(), pid=12345)  # a process took it and waits for its turn
+    with pytest.raises(ApplicationError, match="was started by another process"):
+        job_run(claimed.pk)
+    claimed.refresh_from_db()
+    assert (claimed.state, claimed.pid) == (JobState.QUEUED, 12345) and (uploads_dir() / claimed.stored_name).exists()
 
 
 def test_the_command_runs_a_waiting_job_and_refuses_an_unknown_one(org, catalog, background):
