@@ -152,7 +152,7 @@ if EQUIPOISE_LARGE_SUBTREE < 0:
     raise ImproperlyConfigured(f"EQUIPOISE_LARGE_SUBTREE must be 0 or more, not {EQUIPOISE_LARGE_SUBTREE}.")
 # Uploads larger than this many bytes import in a background process, with a progress page
 # (see equipoise.results.import_jobs); smaller ones import while the page waits.
-EQUIPOISE_BACKGROUND_IMPORT_BYTES = env_int("EQUIPOISE_BACKGROUND_IMPORT_BYTES", default=5_000_000)
+EQUIPOISE_BACKGROUND_IMPORT_BYTES = env_int("EQUIPOISE_BACKGROUND_IMPORT_BYTES", default=5 * 1024 * 1024)
 if EQUIPOISE_BACKGROUND_IMPORT_BYTES < 0:
     raise ImproperlyConfigured(f"EQUIPOISE_BACKGROUND_IMPORT_BYTES must be 0 or more, not {EQUIPOISE_BACKGROUND_IMPORT_BYTES}.")
 # How a background import runs: "process" (a process of its own, the default) or "inline" (in

@@ -298,3 +298,10 @@ def test_a_job_runs_in_a_process_of_its_own(org, catalog, settings, tmp_path, mo
     while time.monotonic() < deadline and os.path.exists(f"/proc/{job.pid}"):
         time.sleep(0.05)
     assert not os.path.exists(f"/proc/{job.pid}")  # reaped, not left a zombie of this process
+
+
+def test_the_upload_page_says_which_files_import_in_the_background(client, org, catalog, settings):
+    client.force_login(org.admin)
+    assert "A file over 5.0\xa0MB is imported in the background" in client.get(reverse("results:batch-new")).content.decode()
+    settings.EQUIPOISE_BACKGROUND_IMPORT_BYTES = 50 * 1024 * 1024
+    assert "A file over 50.0\xa0MB is imported in the background" in client.get(reverse("results:batch-new")).content.decode()
