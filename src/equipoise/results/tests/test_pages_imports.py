@@ -5,10 +5,13 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from hypothesis import given
+from hypothesis import strategies as st
 
 from equipoise.results.models import ColumnMapping, ImportBatch, ResultLine
 from equipoise.results.services import results_import_file
 from equipoise.results.tests.test_import_helpers import csv_bytes, equipoise_row, nothing_imported, write
+from equipoise.web.templatetags.equipoise import duration_ms
 
 PAGES = [
     ("results:batches", []),
@@ -209,3 +212,22 @@ def test_a_salesforce_export_through_the_upload_page(client, org, catalog):
     html = response.content.decode()
     assert "The row names no product" in html  # the quarantined row, shown with its reason
     assert ResultLine.objects.count() == 2
+
+
+@given(milliseconds=st.integers(min_value=0, max_value=10**9))
+def test_an_import_time_reads_as_people_say_it(milliseconds):
+    shown = duration_ms(milliseconds)
+    if milliseconds < 1000:
+        assert shown == f"{milliseconds} ms"
+    elif milliseconds < 59_950:
+        assert shown.endswith(" s") and abs(float(shown[:-2]) * 1000 - milliseconds) <= 50
+    else:
+        minutes, _, seconds = shown.removesuffix(" s").partition(" min ")
+        assert 0 <= int(seconds) < 60 and abs((int(minutes) * 60 + int(seconds)) * 1000 - milliseconds) <= 500
+
+
+def test_the_batch_page_shows_how_long_the_import_took(client, org, catalog):
+    batch = ImportBatch.objects.create(channel="file", source="file", file_name="f.csv", status="committed", duration_ms=299_575)
+    login(client, org.admin)
+    assert '<dd class="h4 mb-0">5 min 0 s</dd>' in client.get(reverse("results:batch", args=[batch.pk])).content.decode()
+    assert [duration_ms(value) for value in (840, 9_881, 59_949, 59_950, 61_499)] == ["840 ms", "9.9 s", "59.9 s", "1 min 0 s", "1 min 1 s"]

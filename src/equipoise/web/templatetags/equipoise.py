@@ -72,5 +72,18 @@ def ratio_percent(numerator: int, denominator: int) -> str:
 
 
 @register.filter
+def duration_ms(milliseconds: int | None) -> str:
+    """How long something took, as people say it: "840 ms", "9.9 s", "4 min 59 s"."""
+    if milliseconds is None:
+        return "—"
+    if milliseconds < 1000:
+        return f"{milliseconds} ms"
+    if milliseconds < 59_950:  # from here it would round to "60.0 s"
+        return f"{Decimal(milliseconds) / 1000:.1f} s"
+    seconds = (milliseconds + 500) // 1000
+    return f"{seconds // 60} min {seconds % 60} s"
+
+
+@register.filter
 def index(sequence: list[object], position: int) -> object:
     return sequence[position]
