@@ -247,13 +247,17 @@ class _ProgressWriter:
         if not self.enabled or now - self.written < PROGRESS_SECONDS:
             return
         self.written = now
-        if self.side is not None:
-            with self.side.cursor() as cursor:
-                cursor.execute(f"UPDATE {ImportJob._meta.db_table} SET bytes_read = %s WHERE id = %s", [done, self.job_id])
-            return
-        partial = self.file.with_suffix(".tmp")
-        partial.write_text(json.dumps({"bytes_read": done}))
-        os.replace(partial, self.file)
+        try:
+            if self.side is not None:
+                with self.side.cursor() as cursor:
+                    cursor.execute(f"UPDATE {ImportJob._meta.db_table} SET bytes_read = %s WHERE id = %s", [done, self.job_id])
+                return
+            partial = self.file.with_suffix(".tmp")
+            partial.write_text(json.dumps({"bytes_read": done}))
+            os.replace(partial, self.file)
+        except Exception:  # the import matters more than its progress bar: go on without it
+            logger.warning("Import job #%s: progress could not be written; the import goes on without it", self.job_id, exc_info=True)
+            self.enabled = False
 
 
 def _progress_file(job: ImportJob) -> Path:

@@ -305,3 +305,21 @@ def test_the_upload_page_says_which_files_import_in_the_background(client, org, 
     assert "A file over 5.0\xa0MB is imported in the background" in client.get(reverse("results:batch-new")).content.decode()
     settings.EQUIPOISE_BACKGROUND_IMPORT_BYTES = 50 * 1024 * 1024
     assert "A file over 50.0\xa0MB is imported in the background" in client.get(reverse("results:batch-new")).content.decode()
+
+
+def test_progress_that_cannot_be_written_does_not_stop_the_import(client, org, catalog, background, settings, monkeypatch):
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    job = queued_job(org)
+    monkeypatch.setattr(import_jobs.os, "replace", full_disk)
+    monkeypatch.setattr(import_jobs, "_ProgressWriter", _AlwaysReporting)
+    finished = job_run(job.pk)
+    assert finished.state == JobState.DONE and finished.batch.lines_created == 1
+
+
+class _AlwaysReporting(import_jobs._ProgressWriter):
+    """Writes progress into its file on either database, so that the full disk is met."""
+
+    def __enter__(self):
+        return self
