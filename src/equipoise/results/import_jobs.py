@@ -44,7 +44,7 @@ from django.utils import timezone
 
 from equipoise.core.errors import ApplicationError, NotFound
 from equipoise.results.models import ImportBatch, ImportJob, JobState
-from equipoise.results.services import _require_importer, _source_name, batch_mode, mapping_get, results_import_file, user_may_import
+from equipoise.results.services import file_import_arguments, results_import_file, user_may_import
 
 logger = logging.getLogger(__name__)
 
@@ -80,11 +80,7 @@ def job_start(
 
     The arguments are checked now, so a wrong mapping or source is an error on the form
     (ApplicationError), not a failed job; what is in the file is the import's business."""
-    _require_importer(actor)
-    mode = batch_mode(mode)
-    mapping_get(mapping_name)
-    if source is not None and source.strip():
-        source = _source_name(source)
+    _, mode, _ = file_import_arguments(actor=actor, mapping_name=mapping_name, mode=mode, source=source)
     suffix = Path(file_name).suffix.lower()[:10] if Path(file_name).suffix.isascii() else ""
     stored = f"{uuid.uuid4().hex}{suffix}"
     with contextlib.suppress(AttributeError, OSError):

@@ -141,9 +141,7 @@ def credit_rows(
         )  # fmt: skip
         measure = measure_of[kind]
         day = day_text(line.occurred_on)
-        fingerprint = line.digest or content_digest(
-            kind, day, currency, amount_minor, customer_id, region_id, product_line_id, application, motion, credits_text(credits)
-        )
+        fingerprint = line.fingerprint()
         fingerprints.append(fingerprint)
         if len(credits) == 1:
             append(
@@ -299,10 +297,7 @@ class Ingestor:
             self._insert(new_lines, version=1)
             self.counts.created += len(new_lines)
             self._written.add(hashes if len(new_at) == len(keys) else hashes[new_at])
-        if len(self._line_rows) >= LINE_BUFFER_ROWS:
-            self._write_lines()
-        if not self._defer_rollups or len(self._window) >= FLUSH_ROWS:
-            self.flush()
+        self._held()
 
     def ingest_prepared(self, prepared: PreparedLines) -> None:
         """:meth:`ingest` for lines already turned into credit rows where they were read. When every
@@ -327,6 +322,10 @@ class Ingestor:
         self._line_rows.extend(prepared.rows)
         self.counts.created += len(keys)
         self._written.add(hashes)
+        self._held()
+
+    def _held(self) -> None:
+        """After a chunk: write the held lines once there are enough, and sum the window when due."""
         if len(self._line_rows) >= LINE_BUFFER_ROWS:
             self._write_lines()
         if not self._defer_rollups or len(self._window) >= FLUSH_ROWS:

@@ -73,6 +73,16 @@ def mapping_get(name: str) -> ColumnMapping:
     return mapping
 
 
+def file_import_arguments(*, actor: Any, mapping_name: str, mode: str, source: str | None) -> tuple[ColumnMapping, str, str]:
+    """Check who imports and how, before any file is read: the mapping, the stored mode, and the
+    source (given, or the mapping's). AccessDenied or ApplicationError naming the field."""
+    _require_importer(actor)
+    mode = batch_mode(mode)
+    mapping = mapping_get(mapping_name)
+    config = MappingConfig.from_dict(mapping.config)
+    return mapping, mode, _source_name(source if source is not None and source.strip() else (config.source or mapping.name))
+
+
 def results_import_file(
     *,
     actor: Any,
@@ -94,11 +104,7 @@ def results_import_file(
     ApplicationError only for a wrong argument (unknown mapping, bad mode or source, no such file);
     AccessDenied when ``actor`` may not import.
     """
-    _require_importer(actor)
-    mode = batch_mode(mode)
-    mapping = mapping_get(mapping_name)
-    config = MappingConfig.from_dict(mapping.config)
-    source_name = _source_name(source if source is not None and source.strip() else (config.source or mapping.name))
+    mapping, mode, source_name = file_import_arguments(actor=actor, mapping_name=mapping_name, mode=mode, source=source)
     file = source_file(path_or_file, name=file_name)
     return import_file(
         actor=actor,

@@ -18,6 +18,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
 from equipoise.core.errors import ApplicationError
@@ -90,9 +91,9 @@ def job_detail(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
             return HttpResponse(status=204, headers={"HX-Redirect": target})
         return HttpResponseRedirect(target)
     context = {"job": job, "progress": job_progress(job), "waits": job_waits_for_another(job), "section": "imports"}
-    if request.htmx:
-        return render(request, "results/_job_progress.html", context)
-    return render(request, "results/job_detail.html", context)
+    response = render(request, "results/_job_progress.html" if request.htmx else "results/job_detail.html", context)
+    patch_vary_headers(response, ["HX-Request"])  # one URL, two answers
+    return response
 
 
 @login_required

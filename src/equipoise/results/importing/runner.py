@@ -196,6 +196,12 @@ class BatchRun:
                 )
                 self._problem(row, [problem], None)
 
+    @property
+    def _writing(self) -> bool:
+        """Whether lines are still written: not once an all-or-nothing batch has an invalid row
+        (the rest is only validated)."""
+        return not (self.tally.rows_rejected and not self.quarantine)
+
     def _stream(self, rows: Iterator[RowOutcome | LineInput | PreparedLines], ingestor: Ingestor) -> None:
         tally = self.tally
         resolve = self.resolver.resolve
@@ -209,7 +215,7 @@ class BatchRun:
                     read += len(outcome.line_rows)
                     if progress is not None:
                         progress()
-                    if not (tally.rows_rejected and not self.quarantine):
+                    if self._writing:
                         if chunk:  # lines before them first: the first of two rows with one id wins
                             self._ingest(ingestor, chunk)
                             chunk = []
@@ -240,13 +246,13 @@ class BatchRun:
                         continue
                 if len(chunk) >= self.chunk_lines:
                     # All-or-nothing and already invalid: the rest is only validated, not written.
-                    if not (tally.rows_rejected and not self.quarantine):
+                    if self._writing:
                         self._ingest(ingestor, chunk)
                     chunk = []
                     append = chunk.append
         finally:
             tally.rows_read = read  # also when the file turns out unreadable halfway
-        if chunk and not (tally.rows_rejected and not self.quarantine):
+        if chunk and self._writing:
             self._ingest(ingestor, chunk)
         if progress is not None:
             progress()

@@ -165,7 +165,9 @@ def test_the_page_of_a_running_job_shows_its_progress_and_polls(client, org, cat
         html = client.get(reverse("results:job", args=[job.pk])).content.decode()
         assert "Importing big.csv" in html and 'aria-valuenow="42"' in html and "420\xa0bytes of 1000\xa0bytes read" in html
         assert 'hx-trigger="every 1s"' in html
-        fragment = client.get(reverse("results:job", args=[job.pk]), headers={"HX-Request": "true"}).content.decode()
+        polled = client.get(reverse("results:job", args=[job.pk]), headers={"HX-Request": "true"})
+        assert "HX-Request" in polled["Vary"]  # the page and its card share a URL
+        fragment = polled.content.decode()
         assert fragment.lstrip().startswith('<div class="card" id="job-progress"') and "42%" in fragment and "<html" not in fragment
         listed = client.get(reverse("results:batches")).content.decode()
         assert "Importing 42%" in listed

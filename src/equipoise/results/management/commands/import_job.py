@@ -22,9 +22,10 @@ class Command(ApplicationCommand):
         parser.add_argument("job", type=int, help="The job's number.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if not ImportJob.objects.filter(pk=options["job"]).exists():
-            raise CommandError(f"There is no import job #{options['job']}.", returncode=2)
-        job = job_run(options["job"])
+        try:
+            job = job_run(options["job"])
+        except ImportJob.DoesNotExist:
+            raise CommandError(f"There is no import job #{options['job']}.", returncode=2) from None
         self.stdout.write(f"Import job #{job.pk}: {job.get_state_display().lower()}{f' ({job.error})' if job.error else ''}")
         if job.state == JobState.FAILED:
             raise CommandError(f"Import job #{job.pk} failed.", returncode=2)
