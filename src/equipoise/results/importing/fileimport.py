@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -12,7 +13,7 @@ from equipoise.org.selectors import company_get
 from equipoise.results.importing import fastpath
 from equipoise.results.importing.config import MappingConfig
 from equipoise.results.importing.fastpath import fast_path
-from equipoise.results.importing.forked import ForkedRows
+from equipoise.results.importing.forked import ForkedRows, collection_paused
 from equipoise.results.importing.forked import available as forked_reading_available
 from equipoise.results.importing.lines import RowInvalid, RowSkipped
 from equipoise.results.importing.readers import Cell, CsvRows, RowReader, SourceFile, open_rows
@@ -187,7 +188,8 @@ def import_file(
             describe=describe,
             background=concurrent and not forking,
         )
-        batch = run.run(rows(), started=started)
+        with collection_paused() if forking else contextlib.nullcontext():
+            batch = run.run(rows(), started=started)
         if on_batch is not None:
             on_batch(batch)
     refresh_statistics(batch.lines_created + batch.lines_corrected)

@@ -86,8 +86,8 @@ def test_a_file_broken_after_chunks_were_written_in_the_background_leaves_nothin
     assert nothing_imported()
 
 
-def _import_with_a_reader_that(monkeypatch, tmp_path, at_row, action):
-    """Import 20 rows with the reading process running ``action()`` when it reaches row ``at_row``."""
+def _import_with_a_reader_that(monkeypatch, tmp_path, at_row, action, rows=20):
+    """Import ``rows`` rows (20) with the reading process running ``action()`` when it reaches row ``at_row``."""
     from equipoise.results.importing import fileimport, forked
     from equipoise.results.services import results_import_file
     from equipoise.results.tests.test_import_helpers import csv_bytes, equipoise_row, write
@@ -103,7 +103,7 @@ def _import_with_a_reader_that(monkeypatch, tmp_path, at_row, action):
             yield item
 
     monkeypatch.setattr(fileimport, "_rows", reading)
-    path = write(tmp_path, "rows.csv", csv_bytes([equipoise_row(f"L{index}") for index in range(20)]))
+    path = write(tmp_path, "rows.csv", csv_bytes([equipoise_row(f"L{index}") for index in range(rows)]))
     return results_import_file(actor=None, path_or_file=path, mapping_name="equipoise", chunk_lines=3)
 
 
@@ -135,3 +135,38 @@ def test_a_reader_process_killed_halfway_rejects_the_batch_and_keeps_no_line(org
     reason = ImportIssue.objects.get(batch=batch).reason
     assert "stopped before the end of it (killed by SIGKILL)" in reason and "nothing was imported" in reason
     assert nothing_imported()
+
+
+def test_garbage_collection_waits_while_a_forked_import_streams_and_resumes_after_it(org, catalog, tmp_path, monkeypatch):
+    """Neither process collects cycles while the file streams (their tuples hold none), and this
+    process collects again once the import ends: committed, or stopped by an error."""
+    import gc
+
+    from equipoise.results.tests.test_import_helpers import nothing_imported
+
+    seen: list[bool] = []
+    ingest_prepared = Ingestor.ingest_prepared
+
+    def recording(self, prepared):
+        seen.append(gc.isenabled())
+        return ingest_prepared(self, prepared)
+
+    monkeypatch.setattr(Ingestor, "ingest_prepared", recording)
+
+    def child_checks():
+        if gc.isenabled():
+            raise AssertionError("the reading process collects")
+
+    assert gc.isenabled()
+    batch = _import_with_a_reader_that(monkeypatch, tmp_path, 12, child_checks)
+    assert batch.status == "committed" and batch.lines_created == 20
+    assert seen and not any(seen)
+    assert gc.isenabled()
+
+    def planted():
+        raise ZeroDivisionError("planted in the reading process")
+
+    with pytest.raises(RuntimeError, match="planted"):
+        _import_with_a_reader_that(monkeypatch, tmp_path, 12, planted, rows=21)  # another file
+    assert gc.isenabled()
+    assert ResultLine.objects.count() == 20 and not nothing_imported()
