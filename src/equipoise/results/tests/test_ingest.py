@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
+from equipoise.results import ingest as ingest_module
 from equipoise.results.ingest import Ingestor
 from equipoise.results.models import ResultLine, ResultLineRevision, Rollup, RollupTotal
 from equipoise.results.rollups import expected_rollups, rollups_compare, rollups_rebuild, stored_rollups
@@ -153,30 +154,60 @@ class ThreeSellers:
         )  # fmt: skip
 
 
+batches_strategy = st.lists(st.lists(line_strategy, min_size=1, max_size=8), min_size=1, max_size=5)
+
+
+def _ingest_and_compare_with_a_rebuild(case: ThreeSellers, batches) -> None:
+    with transaction.atomic():
+        for batch_lines in batches:
+            ingestor = Ingestor(batch=make_batch())
+            chunk = []
+            seen = set()
+            for values in batch_lines:
+                if values[0] in seen:
+                    continue
+                seen.add(values[0])
+                chunk.append(case._line(*values))
+            ingestor.ingest(chunk)
+        assert stored_rollups() == expected_rollups()
+        company = sum(amount for key, (amount, _) in stored_rollups().items() if key[:3] == ("rollup", 0, "M"))
+        assert company == sum(ResultLine.objects.values_list("amount_minor", flat=True))
+        lines = {(row.external_id, row.line_amount_minor) for row in ResultLine.objects.all()}
+        assert company == sum(amount for _, amount in lines)
+        transaction.set_rollback(True)
+
+
 @override_settings(EQUIPOISE_LARGE_SUBTREE=2)  # the VP's and M1's subtrees are large, M2's is not
 class RollupPropertyTests(ThreeSellers, TestCase):
     """Random batches in any order and repetition give the rollups a from-scratch rebuild gives."""
 
     @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(batches=st.lists(st.lists(line_strategy, min_size=1, max_size=8), min_size=1, max_size=5))
+    @given(batches=batches_strategy)
     def test_incremental_rollups_equal_a_rebuild(self, batches):
-        with transaction.atomic():
-            for batch_lines in batches:
-                ingestor = Ingestor(batch=make_batch())
-                chunk = []
-                seen = set()
-                for values in batch_lines:
-                    if values[0] in seen:
-                        continue
-                    seen.add(values[0])
-                    chunk.append(self._line(*values))
-                ingestor.ingest(chunk)
-            assert stored_rollups() == expected_rollups()
-            company = sum(amount for key, (amount, _) in stored_rollups().items() if key[:3] == ("rollup", 0, "M"))
-            assert company == sum(ResultLine.objects.values_list("amount_minor", flat=True))
-            lines = {(row.external_id, row.line_amount_minor) for row in ResultLine.objects.all()}
-            assert company == sum(amount for _, amount in lines)
-            transaction.set_rollback(True)
+        _ingest_and_compare_with_a_rebuild(self, batches)
+
+
+@override_settings(EQUIPOISE_LARGE_SUBTREE=2)
+class MergedRollupPropertyTests(ThreeSellers, TestCase):
+    """The same on PostgreSQL, with every flush's rollup rows sampled, so that rows mostly new to the
+    table are added by MERGE and the others by an upsert: both give what a rebuild gives."""
+
+    def setUp(self) -> None:
+        from unittest import mock
+
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            self.skipTest("MERGE is PostgreSQL's")
+        super().setUp()
+        patcher = mock.patch.object(ingest_module, "MERGE_ABOVE_ROWS", 1)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(batches=batches_strategy)
+    def test_merged_rollups_equal_a_rebuild(self, batches):
+        _ingest_and_compare_with_a_rebuild(self, batches)
 
 
 @override_settings(EQUIPOISE_LARGE_SUBTREE=2)
@@ -301,3 +332,28 @@ def test_fingerprints_stay_what_earlier_versions_stored():
     assert split.fingerprint() == "805039bd60c8217607fb2e3a889c3620"
     assert credit.fingerprint() == "6af7edd79c153a2c6de7da6e6fff4348"
     assert split._replace(digest="given").fingerprint() == "given"
+
+
+def test_rollup_rows_new_to_the_table_are_merged_and_the_others_upserted_on_postgresql(org, catalog, monkeypatch):
+    """PostgreSQL adds a flush's rollup rows with MERGE when a sample says most are new (a first
+    load: half the time of an upsert), and with an upsert when most exist. Either way the rollups
+    are what a rebuild gives."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        return  # SQLite has no MERGE, and its upsert costs a new key no more than an insert
+    monkeypatch.setattr(ingest_module, "MERGE_ABOVE_ROWS", 1)
+
+    def merged(lines) -> bool:
+        with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+            Ingestor(batch=make_batch()).ingest(lines)
+        return any(query["sql"].startswith("MERGE INTO") for query in queries.captured_queries)
+
+    january = [line(org, catalog, f"J{n}", occurred_on=date(2027, 1, 1 + n)) for n in range(6)]
+    assert merged(january)  # an empty table: every key is new
+    again = [line(org, catalog, f"K{n}", occurred_on=date(2027, 1, 1 + n)) for n in range(6)]
+    assert not merged(again)  # the same days, seller and dimensions: every key exists
+    assert merged([line(org, catalog, f"F{n}", occurred_on=date(2027, 2, 1 + n)) for n in range(6)])  # new days, a new month
+    assert rollups_compare() == []
+    assert _rollup(0) == 12 * 100_000
