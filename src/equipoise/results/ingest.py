@@ -55,7 +55,7 @@ LINE_BUFFER_ROWS = 200_000
 # SQLite's page cache for an importing connection, in KiB (see Ingestor.__init__).
 SQLITE_CACHE_KIB = 131_072
 # PostgreSQL: fewer rollup rows than this are upserted without sampling them (see
-# Ingestor._merge); a sample of so few says little, and their time is small either way. Above it,
+# Ingestor._add_staged); a sample of so few says little, and their time is small either way. Above it,
 # about this many are sampled (an index look-up each: 0.2 s).
 MERGE_ABOVE_ROWS = 20_000
 MERGE_SAMPLE_ROWS = 20_000
@@ -503,7 +503,7 @@ class Ingestor:
         neither's update."""
         with connection.cursor() as cursor:
             if self._vendor == "postgresql":
-                self._merge(cursor, table, key_columns, slices)
+                self._add_staged(cursor, table, key_columns, slices)
                 return
             width = key_columns.count(",") + 3
             sql = (
@@ -516,7 +516,7 @@ class Ingestor:
                     cursor.executemany(sql, rows[start : start + 5000])
 
     @staticmethod
-    def _merge(cursor: Any, table: str, key_columns: str, slices: Iterable[list[tuple[Any, ...]]]) -> None:
+    def _add_staged(cursor: Any, table: str, key_columns: str, slices: Iterable[list[tuple[Any, ...]]]) -> None:
         """PostgreSQL: COPY every slice into a temporary table shaped like the rollup table, then add
         it to the table in one statement (executemany would send a statement per key)."""
         staging = f"equipoise_delta_{table}"
