@@ -48,11 +48,13 @@ __all__ = [
     "ChartData",
     "Crumb",
     "FilterChip",
+    "Glance",
     "Scope",
     "Table",
     "TableRow",
     "access_customer_by_id",
     "access_scope",
+    "at_a_glance",
     "dissect",
     "home_scope",
     "results_exist",
@@ -624,3 +626,34 @@ def dissect(user: Any, view: Dissection, *, today: date | None = None) -> Table:
         chart=_chart(base=base, start=start, end=end, as_of=as_of, totals=totals, plan_months=total_plan),
         presets=presets(canonical, as_of, company.fiscal_year_start_month, plan),
     )
+
+
+# --- at a glance -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Glance:
+    """One period's plan against actual for a user's own scope: a card on the home page, linked to
+    the table it summarises."""
+
+    label: str
+    table: Table
+
+    @property
+    def figures(self) -> Figures:
+        return self.table.totals.total
+
+
+# The home page's periods, named as the tracking page's ready-made ranges.
+GLANCE_PRESETS = ("This month", "Year to date")
+
+
+def at_a_glance(user: Any, *, today: date | None = None) -> list[Glance]:
+    """This month and the fiscal year to date for the user's widest scope (the company, their team,
+    or their own results), exactly as the tracking page shows those ranges; none before any result
+    is imported. Raises AccessDenied for a login linked to nobody, as every tracking route does."""
+    if not results_exist():
+        return []
+    as_of = today or timezone.localdate()
+    ranges = dict(presets(Dissection(rows="motion"), as_of, company_get().fiscal_year_start_month, None))
+    return [Glance(label=label, table=dissect(user, ranges[label], today=as_of)) for label in GLANCE_PRESETS]

@@ -4,20 +4,33 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from equipoise.core.errors import AccessDenied
 from equipoise.org.selectors import person_for_user, user_sees_company
 from equipoise.planning.models import PlanKind
 from equipoise.planning.selectors import approved_plan, plans_visible
 from equipoise.quotas.selectors import current_allocation
+from equipoise.results.services import user_may_import
+from equipoise.tracking.selectors import Glance, at_a_glance
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Where the cycle starts for this user: the approved plan, the current quotas, next steps."""
+    """Where the cycle starts for this user: results against plan this month and this year, the
+    approved plan, the current quotas, next steps."""
+    glances: list[Glance] = []
+    linked = True
+    try:
+        glances = at_a_glance(request.user)
+    except AccessDenied:  # a login linked to nobody in the organisation has no figures of its own
+        linked = False
     sees_company = user_sees_company(request.user)
     top_down = approved_plan(PlanKind.TOP_DOWN) if sees_company else None
     bottom_up = approved_plan(PlanKind.BOTTOM_UP) if sees_company else None
     context = {
         "person": person_for_user(request.user),
+        "glances": glances,
+        "linked": linked,
+        "may_import": user_may_import(request.user),
         "sees_company": sees_company,
         "top_down": top_down,
         "bottom_up": bottom_up,

@@ -69,3 +69,18 @@ def test_a_period_drills_into_weeks_and_the_form_changes_the_rows(page, live_ser
     page.get_by_role("button", name="Show").click()
     page.wait_for_url(re.compile(r"rows=motion"))
     _shows(page, "Team North (Maria Manager) by motion, 1 Jan 2027 – 31 Jan 2027")
+
+
+def test_the_home_card_opens_the_month_it_summarises(page, live_server, data, time_machine):
+    from playwright.sync_api import expect
+
+    time_machine.move_to("2027-03-15 09:00", tick=True)
+    _sign_in(page, live_server, "manager")
+    page.goto(f"{live_server.url}/")
+    card = page.locator(".glance").first
+    expect(card).to_contain_text("This month · 1 Mar – 31 Mar 2027")
+    expect(card).to_contain_text("Team North (Maria Manager)")
+
+    card.click()  # the whole card is the link (a stretched link)
+    page.wait_for_url(re.compile(r"/tracking/\?scope=team%3A\d+&rows=motion&grain=week&from=2027-03-01&to=2027-03-31"))
+    _shows(page, "Team North (Maria Manager) by motion, 1 Mar 2027 – 31 Mar 2027")

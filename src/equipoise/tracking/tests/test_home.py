@@ -1,0 +1,120 @@
+"""The home page's results against plan: this month and the year to date, for the user's own scope.
+
+Figures from the standard results (see conftest), booked, in EUR, on 15 March 2027:
+
+| scope                 | March 2027 | January – March 2027                          |
+|-----------------------|------------|-----------------------------------------------|
+| company               | 200.00     | 2,750.00 (B1 B2 B3 B4 B5 B6)                  |
+| Maria's team          | 0.00       | 1,850.00 (B1 B2 B4 and Maria's own B5)        |
+| Sam (seller)          | 0.00       | 1,180.00 (B1 and 60% of B4)                   |
+| Olga (other seller)   | 200.00     | 900.00 (B3 B6)                                |
+"""
+
+from urllib.parse import parse_qs
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from equipoise.tracking.dissection import Grain
+from equipoise.tracking.selectors import at_a_glance
+from equipoise.tracking.tests.test_selectors import _more_results
+
+
+@pytest.fixture(autouse=True)
+def frozen_today(time_machine):
+    time_machine.move_to("2027-03-15 09:00")
+
+
+def _home(client, user):
+    client.force_login(user)
+    response = client.get("/")
+    assert response.status_code == 200
+    return response
+
+
+def _actuals(response):
+    return [(glance.label, glance.table.scope.text, glance.figures.actual_minor) for glance in response.context["glances"]]
+
+
+@pytest.mark.parametrize(
+    ("who", "scope", "month", "year"),
+    [
+        ("executive", "company", 20_000, 275_000),
+        ("finance", "company", 20_000, 275_000),
+        ("manager", "team:{maria}", 0, 185_000),
+        ("seller", "seller:{sam}", 0, 118_000),
+        ("other_seller", "seller:{olga}", 20_000, 90_000),
+    ],
+)
+def test_each_user_sees_this_month_and_the_year_to_date_for_their_own_scope(client, data, who, scope, month, year):
+    response = _home(client, getattr(data.org, who))
+
+    scope = scope.format(maria=data.org.maria.pk, sam=data.org.sam.pk, olga=data.org.olga.pk)
+    assert _actuals(response) == [("This month", scope, month), ("Year to date", scope, year)]
+    assert "Results against plan" in response.content.decode()
+
+
+def test_a_card_states_the_period_plan_and_pace_and_links_to_the_table_it_summarises(client, data):
+    response = _home(client, data.org.executive)
+
+    month, year = response.context["glances"]
+    assert (month.table.start.isoformat(), month.table.end.isoformat(), month.table.view.grain) == ("2027-03-01", "2027-03-31", Grain.WEEK)
+    assert (year.table.start.isoformat(), year.table.view.grain) == ("2027-01-01", Grain.MONTH)
+    assert year.figures.plan_minor is not None and year.figures.pace is not None
+    content = response.content.decode()
+    assert "This month · 1 Mar – 31 Mar 2027" in content
+    assert "2,750.00" in content
+    links = [part.split('"')[0].replace("&amp;", "&") for part in content.split('href="/tracking/?')[1:]]
+    assert [parse_qs(link) for link in links] == [
+        {key: [value] for key, value in glance.table.view.params().items()} for glance in (month, year)
+    ]
+
+
+def test_the_card_opens_the_same_figures_on_the_tracking_page(client, data):
+    response = _home(client, data.org.seller)
+    month, year = response.context["glances"]
+
+    for glance in (month, year):
+        tracking = client.get("/tracking/", glance.table.view.params())
+        assert tracking.context["table"].totals.total == glance.figures
+
+
+def test_a_seller_sees_no_one_elses_figures_on_the_home_page(client, data):
+    content = _home(client, data.org.seller).content.decode()
+
+    assert "1,180.00" in content  # Sam's own year to date
+    for someone_else in ("2,750.00", "1,850.00", "900.00"):  # the company, Maria's team, Olga
+        assert someone_else not in content
+
+
+def test_before_any_import_the_home_page_says_so_and_offers_an_import_to_those_who_may(client, org):
+    executive = _home(client, org.executive)
+    seller = _home(client, org.seller)
+
+    for response in (executive, seller):
+        assert response.context["glances"] == []
+        assert "No results have been imported yet." in response.content.decode()
+    assert 'href="/results/imports/new/"' in executive.content.decode()
+    assert 'href="/results/imports/new/"' not in seller.content.decode()
+
+
+def test_a_login_linked_to_nobody_gets_the_home_page_without_figures(client, data):
+    response = _home(client, data.org.outsider)
+
+    assert response.context["glances"] == []
+    assert "Results against plan" not in response.content.decode()
+
+
+@pytest.mark.parametrize("who", ["executive", "manager", "seller"])
+def test_the_cards_cost_the_same_queries_however_many_results_there_are(data, who):
+    user = getattr(data.org, who)
+    before = _queries(user)
+    _more_results(data.org, data.catalog, 600)
+    assert len(_queries(user)) == len(before)
+
+
+def _queries(user):
+    with CaptureQueriesContext(connection) as captured:
+        assert len(at_a_glance(user)) == 2
+    return captured.captured_queries
