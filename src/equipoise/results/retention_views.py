@@ -46,12 +46,14 @@ def _objective(check: ObjectiveCheck, *, higher_is_better: bool) -> dict[str, An
     return {"text": text, "met": check.met}
 
 
-def _cards(report: RetentionReport) -> list[dict[str, Any]]:
+def retention_cards(report: RetentionReport) -> list[dict[str, Any]]:
+    """GRR, NRR and logo churn, each against its objective: the retention page's cards, and the home page's."""
     figures = report.figures
     currency = report.currency
     return [
         {
             "key": "grr",
+            "short": "GRR",
             "label": "Gross revenue retention",
             "value": _percent(figures.grr),
             "note": f"{money_cur(figures.kept_minor, currency)} kept of {money_cur(figures.start_minor, currency)}",
@@ -59,6 +61,7 @@ def _cards(report: RetentionReport) -> list[dict[str, Any]]:
         },
         {
             "key": "nrr",
+            "short": "NRR",
             "label": "Net revenue retention",
             "value": _percent(figures.nrr),
             "note": f"{money_cur(figures.end_minor, currency)} now, from {money_cur(figures.start_minor, currency)}",
@@ -66,6 +69,7 @@ def _cards(report: RetentionReport) -> list[dict[str, Any]]:
         },
         {
             "key": "logo_churn",
+            "short": "Logo churn",
             "label": "Logo churn",
             "value": _percent(figures.logo_churn),
             "note": f"{figures.churned_count:,} of {figures.cohort_count:,} customers lost",
@@ -83,7 +87,8 @@ def _figures_row(figures: RetentionFigures) -> dict[str, Any]:
     }
 
 
-def _query(report: RetentionReport, **changes: str) -> str:
+def report_query(report: RetentionReport, **changes: str) -> str:
+    """The retention page's URL parameters for ``report``, with ``changes``."""
     values = {
         "scope": report.scope.text,
         "grain": report.period.grain.value,
@@ -119,10 +124,10 @@ def _context(request: HttpRequest, report: RetentionReport) -> dict[str, Any]:
         "report": report,
         "is_activity": report.basis == Basis.ACTIVITY,
         "amount_label": "Trailing 12-month revenue" if report.basis == Basis.ACTIVITY else "ARR",
-        "cards": _cards(report),
+        "cards": retention_cards(report),
         "trend_rows": [{"point": point, **_figures_row(point.figures)} for point in report.trend],
         "breakdown": [
-            {"row": row, "query": _query(report, scope=row.scope_text or ""), **_figures_row(row.figures)} for row in report.breakdown
+            {"row": row, "query": report_query(report, scope=row.scope_text or ""), **_figures_row(row.figures)} for row in report.breakdown
         ],
         "breakdown_total": _figures_row(report.figures),
         "chart": _chart(report),
@@ -132,7 +137,7 @@ def _context(request: HttpRequest, report: RetentionReport) -> dict[str, Any]:
             for balance in page.object_list
         ],
         "show": show,
-        "tabs": [(value, label, count, _query(report, show=value)) for value, label, count in tabs],
+        "tabs": [(value, label, count, report_query(report, show=value)) for value, label, count in tabs],
     }
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -9,18 +11,24 @@ from equipoise.org.selectors import person_for_user, user_sees_company
 from equipoise.planning.models import PlanKind
 from equipoise.planning.selectors import approved_plan, plans_visible
 from equipoise.quotas.selectors import current_allocation
+from equipoise.results import retention_selectors
+from equipoise.results.retention_views import report_query, retention_cards
 from equipoise.results.services import user_may_import
 from equipoise.tracking.selectors import Glance, at_a_glance
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Where the cycle starts for this user: results against plan this month and this year, the
-    approved plan, the current quotas, next steps."""
+    """Where the cycle starts for this user: results against plan this month and this year, and
+    retention this fiscal year (both sides of the balance); the approved plan, the quotas, next steps."""
     glances: list[Glance] = []
+    retention: dict[str, Any] | None = None
     linked = True
     try:
         glances = at_a_glance(request.user)
+        if retention_selectors.data_exists():
+            report = retention_selectors.retention_report(request.user, grain="year")
+            retention = {"report": report, "cards": retention_cards(report), "query": report_query(report)}
     except AccessDenied:  # a login linked to nobody in the organisation has no figures of its own
         linked = False
     sees_company = user_sees_company(request.user)
@@ -29,6 +37,7 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {
         "person": person_for_user(request.user),
         "glances": glances,
+        "retention": retention,
         "linked": linked,
         "may_import": user_may_import(request.user),
         "sees_company": sees_company,

@@ -16,6 +16,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from equipoise.results.retention_selectors import retention_report
 from equipoise.tracking.dissection import Grain
 from equipoise.tracking.selectors import at_a_glance
 from equipoise.tracking.tests.test_selectors import _more_results
@@ -103,6 +104,7 @@ def test_a_login_linked_to_nobody_gets_the_home_page_without_figures(client, dat
     response = _home(client, data.org.outsider)
 
     assert response.context["glances"] == []
+    assert response.context["retention"] is None
     assert "Results against plan" not in response.content.decode()
 
 
@@ -118,3 +120,49 @@ def _queries(user):
     with CaptureQueriesContext(connection) as captured:
         assert len(at_a_glance(user)) == 2
     return captured.captured_queries
+
+
+# --- retention, the other side of the balance ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("who", "scope"),
+    [("executive", "company"), ("manager", "team:{maria}"), ("seller", "seller:{sam}"), ("other_seller", "seller:{olga}")],
+)
+def test_each_user_sees_retention_for_the_fiscal_year_in_their_own_scope(client, data, who, scope):
+    user = getattr(data.org, who)
+    response = _home(client, user)
+
+    retention = response.context["retention"]
+    scope = scope.format(maria=data.org.maria.pk, sam=data.org.sam.pk, olga=data.org.olga.pk)
+    assert (retention["report"].scope.text, retention["report"].period.label) == (scope, "FY2027")
+    assert [card["short"] for card in retention["cards"]] == ["GRR", "NRR", "Logo churn"]
+    assert retention["report"].figures == retention_report(user, grain="year").figures
+    content = response.content.decode()
+    assert "Retention · FY2027 to date" in content
+    assert f'href="/results/retention/?{retention["query"].replace("&", "&amp;")}"' in content
+    assert parse_qs(retention["query"]) == {"scope": [scope], "grain": ["year"], "period": ["2027-01"]}
+
+
+def test_the_retention_card_marks_each_objective_met_or_missed_in_words(client, data):
+    # The standard results keep every customer and grow them (GRR 100%, NRR 15,600%, no churn):
+    # an NRR objective of 20,000% is the one missed.
+    type(data.plan).objects.filter(pk=data.plan.pk).update(grr_objective_bp=9_500, nrr_objective_bp=2_000_000, max_logo_churn_bp=500)
+
+    response = _home(client, data.org.executive)
+
+    cards = {card["short"]: card for card in response.context["retention"]["cards"]}
+    assert {short: card["objective"]["met"] for short, card in cards.items()} == {"GRR": True, "NRR": False, "Logo churn": True}
+    content = response.content.decode()
+    met = '<span aria-hidden="true">✓</span><span class="visually-hidden">, objective met</span>'
+    missed = '<span aria-hidden="true">✗</span><span class="visually-hidden">, objective missed</span>'
+    assert f'{cards["GRR"]["value"]} <span class="variance variance-good">{met}' in content
+    assert f'{cards["NRR"]["value"]} <span class="variance variance-bad">{missed}' in content
+    assert "Objective at least 95%" in content
+
+
+def test_no_retention_card_before_any_import_or_contract(client, org):
+    response = _home(client, org.executive)
+
+    assert response.context["retention"] is None
+    assert "Retention ·" not in response.content.decode()
