@@ -4,4 +4,5 @@ from equipoise.web import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("home/retention/", views.home_retention, name="home-retention"),
 ]

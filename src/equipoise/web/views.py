@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
 from equipoise.core.errors import AccessDenied
 from equipoise.org.selectors import person_for_user, user_sees_company
@@ -20,15 +19,15 @@ from equipoise.tracking.selectors import Glance, at_a_glance
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """Where the cycle starts for this user: results against plan this month and this year, and
-    retention this fiscal year (both sides of the balance); the approved plan, the quotas, next steps."""
+    retention this fiscal year (both sides of the balance); the approved plan, the quotas, next steps.
+
+    The retention card is fetched after the page (:func:`home_retention`): it is worked out from the
+    contracts or, without them, from every result line of the last two years, which takes seconds
+    for a company of 200,000 customers; the rest of the page costs a fixed number of queries."""
     glances: list[Glance] = []
-    retention: dict[str, Any] | None = None
     linked = True
     try:
         glances = at_a_glance(request.user)
-        if retention_selectors.data_exists():
-            report = retention_selectors.retention_report(request.user, grain="year")
-            retention = {"report": report, "cards": retention_cards(report), "query": report_query(report)}
     except AccessDenied:  # a login linked to nobody in the organisation has no figures of its own
         linked = False
     sees_company = user_sees_company(request.user)
@@ -37,7 +36,7 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {
         "person": person_for_user(request.user),
         "glances": glances,
-        "retention": retention,
+        "retention_follows": linked and retention_selectors.data_exists(),
         "linked": linked,
         "may_import": user_may_import(request.user),
         "sees_company": sees_company,
@@ -48,3 +47,16 @@ def home(request: HttpRequest) -> HttpResponse:
         "allocation": current_allocation(request.user),
     }
     return render(request, "web/home.html", context)
+
+
+@login_required
+@require_GET
+def home_retention(request: HttpRequest) -> HttpResponse:
+    """The home page's retention card, for the user's own scope over the fiscal year to date
+    (HTMX fetches it once the page is shown). A login linked to nobody is refused (403) with the reason."""
+    if not retention_selectors.data_exists():
+        retention_selectors.home_scope(request.user)  # a login outside the organisation hears why
+        return render(request, "web/_retention_card.html", {"retention": None})
+    report = retention_selectors.retention_report(request.user, grain="year")
+    retention = {"report": report, "cards": retention_cards(report), "query": report_query(report)}
+    return render(request, "web/_retention_card.html", {"retention": retention})

@@ -80,7 +80,22 @@ def test_the_home_card_opens_the_month_it_summarises(page, live_server, data, ti
     card = page.locator(".glance").first
     expect(card).to_contain_text("This month · 1 Mar – 31 Mar 2027")
     expect(card).to_contain_text("Team North (Maria Manager)")
+    retention = page.locator("#retention-glance")  # fetched after the page is shown
+    expect(retention).to_contain_text("Retention · FY2027 to date")
+    expect(retention).to_contain_text("GRR")
 
     card.click()  # the whole card is the link (a stretched link)
     page.wait_for_url(re.compile(r"/tracking/\?scope=team%3A\d+&rows=motion&grain=week&from=2027-03-01&to=2027-03-31"))
     _shows(page, "Team North (Maria Manager) by motion, 1 Mar 2027 – 31 Mar 2027")
+
+
+def test_a_retention_card_that_fails_to_come_says_so_and_points_to_the_page(page, live_server, data):
+    from playwright.sync_api import expect
+
+    _sign_in(page, live_server, "executive")
+    page.route("**/home/retention/", lambda route: route.fulfill(status=500, body="Server Error"))
+    page.goto(f"{live_server.url}/")
+
+    retention = page.locator("#retention-glance")
+    expect(retention).to_contain_text("Retention could not be worked out just now: open the retention page.")
+    expect(retention.get_by_role("link")).to_have_attribute("href", "/results/retention/?grain=year")

@@ -104,7 +104,6 @@ def test_a_login_linked_to_nobody_gets_the_home_page_without_figures(client, dat
     response = _home(client, data.org.outsider)
 
     assert response.context["glances"] == []
-    assert response.context["retention"] is None
     assert "Results against plan" not in response.content.decode()
 
 
@@ -125,13 +124,28 @@ def _queries(user):
 # --- retention, the other side of the balance ----------------------------------------------------
 
 
+def _retention(client, user):
+    client.force_login(user)
+    response = client.get("/home/retention/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    return response
+
+
+def test_the_home_page_fetches_the_retention_card_after_it_is_shown(client, data):
+    content = _home(client, data.org.executive).content.decode()
+
+    assert 'hx-get="/home/retention/" hx-trigger="load" hx-swap="outerHTML"' in content
+    assert "Working out GRR, NRR and logo churn for this fiscal year" in content
+    assert 'href="/results/retention/?grain=year"' in content  # without JavaScript, the page itself
+
+
 @pytest.mark.parametrize(
     ("who", "scope"),
     [("executive", "company"), ("manager", "team:{maria}"), ("seller", "seller:{sam}"), ("other_seller", "seller:{olga}")],
 )
-def test_each_user_sees_retention_for_the_fiscal_year_in_their_own_scope(client, data, who, scope):
+def test_each_user_gets_retention_for_the_fiscal_year_in_their_own_scope(client, data, who, scope):
     user = getattr(data.org, who)
-    response = _home(client, user)
+    response = _retention(client, user)
 
     retention = response.context["retention"]
     scope = scope.format(maria=data.org.maria.pk, sam=data.org.sam.pk, olga=data.org.olga.pk)
@@ -139,6 +153,7 @@ def test_each_user_sees_retention_for_the_fiscal_year_in_their_own_scope(client,
     assert [card["short"] for card in retention["cards"]] == ["GRR", "NRR", "Logo churn"]
     assert retention["report"].figures == retention_report(user, grain="year").figures
     content = response.content.decode()
+    assert 'id="retention-glance"' in content
     assert "Retention · FY2027 to date" in content
     assert f'href="/results/retention/?{retention["query"].replace("&", "&amp;")}"' in content
     assert parse_qs(retention["query"]) == {"scope": [scope], "grain": ["year"], "period": ["2027-01"]}
@@ -149,7 +164,7 @@ def test_the_retention_card_marks_each_objective_met_or_missed_in_words(client, 
     # an NRR objective of 20,000% is the one missed.
     type(data.plan).objects.filter(pk=data.plan.pk).update(grr_objective_bp=9_500, nrr_objective_bp=2_000_000, max_logo_churn_bp=500)
 
-    response = _home(client, data.org.executive)
+    response = _retention(client, data.org.executive)
 
     cards = {card["short"]: card for card in response.context["retention"]["cards"]}
     assert {short: card["objective"]["met"] for short, card in cards.items()} == {"GRR": True, "NRR": False, "Logo churn": True}
@@ -162,7 +177,17 @@ def test_the_retention_card_marks_each_objective_met_or_missed_in_words(client, 
 
 
 def test_no_retention_card_before_any_import_or_contract(client, org):
-    response = _home(client, org.executive)
+    assert "/home/retention/" not in _home(client, org.executive).content.decode()
 
+    response = _retention(client, org.executive)
     assert response.context["retention"] is None
-    assert "Retention ·" not in response.content.decode()
+    assert response.content.decode().strip() == ""  # the placeholder is swapped for nothing
+
+
+def test_a_login_linked_to_nobody_is_refused_the_retention_card_with_the_reason(client, data):
+    assert "/home/retention/" not in _home(client, data.org.outsider).content.decode()
+
+    client.force_login(data.org.outsider)
+    response = client.get("/home/retention/")
+    assert response.status_code == 403
+    assert "not linked to anyone in the sales organisation" in response.content.decode()
