@@ -42,6 +42,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from equipoise.core.periods import add_months, fiscal_year_of, month_end, month_start, months_between
 
@@ -49,6 +53,8 @@ ONE_DAY = timedelta(days=1)
 MONTHLY = "monthly"
 ANNUAL = "annual"
 TRAILING_REVENUE_MONTHS = 12
+# Below this, a sum of as many 64-bit integers as there are terms, each at most the largest, is exact.
+_INT64_SAFE = 2**62
 BASIS_POINTS = 10_000
 
 
@@ -263,24 +269,46 @@ def activity_positions_on_days(activity: Iterable[MonthActivity], days: Iterable
     before — with their trailing-12-month revenue (that month and the 11 before), never below 0.
 
     ``activity`` is per month and holds nothing dated after the latest day; every other day is a
-    month's last day (baselines and period ends are), so months are all the precision needed."""
+    month's last day (baselines and period ends are), so months are all the precision needed.
+
+    Summed as arrays, once per (customer, month) and then once per day: a company with 200,000
+    customers has about 700,000 months of activity over two years, and a report asks for a dozen days
+    for every row of its breakdown. Sums are exact: 64-bit integers where they cannot overflow,
+    Python integers otherwise."""
     if lapse_after_months < 1:
         raise ValueError("A customer lapses after at least one month.")
-    by_customer: dict[int, dict[date, list[int]]] = defaultdict(dict)  # month → [revenue, purchases]
-    for item in activity:
-        totals = by_customer[item.customer_id].setdefault(month_start(item.month), [0, 0])
-        totals[0] += item.revenue_minor
-        totals[1] += item.purchases
+    wanted = sorted(set(days))
+    items = activity if isinstance(activity, Sequence) else list(activity)
+    if not items:
+        return {day: {} for day in wanted}
+    count = len(items)
+    customer_ids = np.fromiter((item.customer_id for item in items), dtype=np.int64, count=count)
+    months = np.fromiter((item.month.year * 12 + item.month.month - 1 for item in items), dtype=np.int64, count=count)
+    revenues = [item.revenue_minor for item in items]
+    exact: npt.NDArray[Any] = np.array(revenues, dtype=np.int64 if max(map(abs, revenues)) * count < _INT64_SAFE else object)
+    purchases = np.fromiter((item.purchases for item in items), dtype=np.int64, count=count)
+    # One entry per (customer, month), as the activity would be if each were given once.
+    customers, customer_codes = np.unique(customer_ids, return_inverse=True)
+    first_month = int(months.min())
+    span = int(months.max()) - first_month + 1
+    pairs, pair_codes = np.unique(customer_codes * span + (months - first_month), return_inverse=True)
+    pair_customer, pair_month = pairs // span, pairs % span + first_month
+    pair_revenue = np.zeros(len(pairs), dtype=exact.dtype)
+    np.add.at(pair_revenue, pair_codes, exact)
+    pair_bought = np.zeros(len(pairs), dtype=np.int64)
+    np.add.at(pair_bought, pair_codes, purchases)
+
     positions: dict[date, Position] = {}
-    for day in sorted(set(days)):
-        last = month_start(day)
-        lapse_from = add_months(last, -(lapse_after_months - 1))
-        revenue_from = add_months(last, -(TRAILING_REVENUE_MONTHS - 1))
-        position: Position = {}
-        for customer, months in by_customer.items():
-            if any(lapse_from <= month <= last and purchases > 0 for month, (_, purchases) in months.items()):
-                position[customer] = max(sum(revenue for month, (revenue, _) in months.items() if revenue_from <= month <= last), 0)
-        positions[day] = position
+    for day in wanted:
+        last = day.year * 12 + day.month - 1
+        bought = (pair_bought > 0) & (pair_month <= last) & (pair_month > last - lapse_after_months)
+        active = np.unique(pair_customer[bought])
+        counted = (pair_month <= last) & (pair_month > last - TRAILING_REVENUE_MONTHS)
+        revenue = np.zeros(len(customers), dtype=exact.dtype)
+        np.add.at(revenue, pair_customer[counted], pair_revenue[counted])
+        positions[day] = {
+            customer: max(amount, 0) for customer, amount in zip(customers[active].tolist(), revenue[active].tolist(), strict=True)
+        }
     return positions
 
 

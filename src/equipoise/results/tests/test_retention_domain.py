@@ -399,3 +399,52 @@ def test_activity_positions_are_the_active_customers_with_their_trailing_revenue
         assert (customer in position) is active
         if active:
             assert position[customer] == max(sum(item.revenue_minor for item in mine), 0)
+
+
+def naive_activity_position(activity, day, lapse):
+    """The definition, customer by customer: active with a purchase in the day's month or the
+    ``lapse`` − 1 before; revenue over the day's month and the 11 before, never below 0."""
+    last = day.year * 12 + day.month - 1
+    position = {}
+    for customer in {item.customer_id for item in activity}:
+        mine = [(item.month.year * 12 + item.month.month - 1, item) for item in activity if item.customer_id == customer]
+        bought = {}
+        for month, item in mine:
+            bought[month] = bought.get(month, 0) + item.purchases
+        if any(last - lapse < month <= last and purchases > 0 for month, purchases in bought.items()):
+            position[customer] = max(sum(item.revenue_minor for month, item in mine if last - 12 < month <= last), 0)
+    return position
+
+
+activity_months = st.dates(min_value=date(2024, 1, 1), max_value=date(2026, 12, 31)).map(lambda day: day.replace(day=1))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.builds(
+            MonthActivity,
+            st.integers(1, 6),
+            activity_months,
+            st.one_of(st.integers(-(10**6), 10**7), st.integers(-(2**70), 2**70)),  # and sums past 64 bits
+            st.integers(0, 2),
+        ),
+        max_size=40,
+    ),
+    st.lists(st.dates(min_value=date(2024, 1, 1), max_value=date(2027, 6, 30)), min_size=1, max_size=5),
+    st.integers(1, 30),
+)
+def test_activity_positions_on_many_days_match_the_definition_day_by_day(activity, some_days, lapse):
+    positions = activity_positions_on_days(activity, some_days, lapse_after_months=lapse)
+
+    assert positions == {day: naive_activity_position(activity, day, lapse) for day in some_days}
+    assert all(type(amount) is int for position in positions.values() for amount in position.values())
+
+
+def test_activity_positions_take_a_generator_and_need_some_lapse():
+    day = date(2026, 3, 31)
+    activity = [MonthActivity(7, date(2026, 3, 1), 500, 1), MonthActivity(7, date(2026, 3, 1), -200, 0)]
+    assert activity_positions_on_days(iter(activity), iter([day]), lapse_after_months=1) == {day: {7: 300}}
+    assert activity_positions_on_days([], [day], lapse_after_months=1) == {day: {}}
+    with pytest.raises(ValueError, match="at least one month"):
+        activity_positions_on_days(activity, [day], lapse_after_months=0)
