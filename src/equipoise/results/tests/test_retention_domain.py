@@ -322,18 +322,18 @@ def test_contract_retention_is_bounded_and_ordered(terms, grain, day, fiscal_sta
     assert all(balance.start_minor == start_arr.get(balance.customer_id, 0) for balance in balances)
 
 
+PLAIN_REVENUES = st.integers(-(10**6), 10**7)
+
+
+def activity_lists(*, last_month: date, revenues: st.SearchStrategy[int] = PLAIN_REVENUES) -> st.SearchStrategy:
+    """Up to 40 months of activity of a few customers, from January 2024 to ``last_month``."""
+    months = st.dates(min_value=date(2024, 1, 1), max_value=last_month).map(lambda day: day.replace(day=1))
+    return st.lists(st.builds(MonthActivity, st.integers(1, 5), months, revenues, st.integers(0, 3)), max_size=40)
+
+
 @settings(max_examples=300, deadline=None)
 @given(
-    st.lists(
-        st.builds(
-            MonthActivity,
-            st.integers(1, 5),
-            st.dates(min_value=date(2024, 1, 1), max_value=date(2027, 6, 30)).map(lambda day: day.replace(day=1)),
-            st.integers(-(10**6), 10**7),
-            st.integers(0, 3),
-        ),
-        max_size=40,
-    ),
+    activity_lists(last_month=date(2027, 6, 30)),
     st.dates(min_value=date(2025, 1, 1), max_value=date(2027, 6, 30)),
     st.integers(1, 24),
 )
@@ -416,21 +416,9 @@ def naive_activity_position(activity, day, lapse):
     return position
 
 
-activity_months = st.dates(min_value=date(2024, 1, 1), max_value=date(2026, 12, 31)).map(lambda day: day.replace(day=1))
-
-
 @settings(max_examples=200, deadline=None)
 @given(
-    st.lists(
-        st.builds(
-            MonthActivity,
-            st.integers(1, 6),
-            activity_months,
-            st.one_of(st.integers(-(10**6), 10**7), st.integers(-(2**70), 2**70)),  # and sums past 64 bits
-            st.integers(0, 2),
-        ),
-        max_size=40,
-    ),
+    activity_lists(last_month=date(2026, 12, 31), revenues=st.one_of(PLAIN_REVENUES, st.integers(-(2**70), 2**70))),
     st.lists(st.dates(min_value=date(2024, 1, 1), max_value=date(2027, 6, 30)), min_size=1, max_size=5),
     st.integers(1, 30),
 )
