@@ -508,8 +508,7 @@ class Ingestor:
             width = key_columns.count(",") + 3
             sql = (
                 f"INSERT INTO {table} ({key_columns}, amount_minor, line_count) VALUES ({', '.join(['%s'] * width)}) "
-                f"ON CONFLICT ({key_columns}) DO UPDATE SET amount_minor = {table}.amount_minor + excluded.amount_minor, "
-                f"line_count = {table}.line_count + excluded.line_count"
+                f"{_adding_on_conflict(table, key_columns)}"
             )
             for rows in slices:
                 for start in range(0, len(rows), 5000):
@@ -550,9 +549,7 @@ class Ingestor:
         else:
             cursor.execute(
                 f"INSERT INTO {table} ({key_columns}, amount_minor, line_count) "
-                f"SELECT {key_columns}, amount_minor, line_count FROM {staging} "
-                f"ON CONFLICT ({key_columns}) DO UPDATE SET amount_minor = {table}.amount_minor + excluded.amount_minor, "
-                f"line_count = {table}.line_count + excluded.line_count"
+                f"SELECT {key_columns}, amount_minor, line_count FROM {staging} {_adding_on_conflict(table, key_columns)}"
             )
         cursor.execute(f"TRUNCATE {staging}")
 
@@ -597,6 +594,14 @@ class Ingestor:
         batch.duration_ms = int((time.perf_counter() - started) * 1000)
         batch.save()
         return batch
+
+
+def _adding_on_conflict(table: str, key_columns: str) -> str:
+    """The upsert's conflict clause: a key that exists has the new amount and count added to it."""
+    return (
+        f"ON CONFLICT ({key_columns}) DO UPDATE SET amount_minor = {table}.amount_minor + excluded.amount_minor, "
+        f"line_count = {table}.line_count + excluded.line_count"
+    )
 
 
 # Any constant shared by every writer of rollups; "EQPSROLL" in ASCII.
