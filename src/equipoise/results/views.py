@@ -27,7 +27,13 @@ from equipoise.results.forms import MappingForm, UploadForm
 from equipoise.results.import_jobs import access_job_by_id, is_background, job_progress, job_start, job_waits_for_another, jobs_current
 from equipoise.results.importing.config import FIELDS
 from equipoise.results.importing.report import report_rows
-from equipoise.results.importing.selectors import access_batch_by_id, access_mapping_by_id, batch_issues, batches_visible
+from equipoise.results.importing.selectors import (
+    access_batch_by_id,
+    access_mapping_by_id,
+    batch_issues,
+    batches_visible,
+    default_mapping_name,
+)
 from equipoise.results.models import BatchChannel, BatchStatus, ColumnMapping, ImportBatch, JobState
 from equipoise.results.services import mapping_save, mappings_all, results_import_file, user_may_import
 
@@ -37,7 +43,7 @@ ISSUES_PER_PAGE = 50
 
 def _require_importer(request: HttpRequest) -> None:
     if not user_may_import(request.user):
-        raise Http404("Not found.")
+        raise Http404
 
 
 def _show_error(form: forms.Form, error: ApplicationError, aliases: dict[str, str] | None = None) -> None:
@@ -56,6 +62,8 @@ def _count(number: int, noun: str) -> str:
 def _summary_message(batch: ImportBatch) -> tuple[int, str]:
     if batch.status == BatchStatus.DUPLICATE:
         return messages.WARNING, f"Import #{batch.pk}: this file was imported before with this mapping; nothing was imported."
+    if batch.status == BatchStatus.REJECTED and batch.failure:
+        return messages.ERROR, f"Import #{batch.pk} was rejected: nothing was imported, because the file could not be read as a whole."
     if batch.status == BatchStatus.REJECTED:
         return messages.ERROR, f"Import #{batch.pk} was rejected: nothing was imported. The report below lists every problem."
     text = (
@@ -125,7 +133,7 @@ def batch_new(request: HttpRequest) -> HttpResponse:
                 messages.add_message(request, level, text)
                 return HttpResponseRedirect(reverse("results:batch", args=[batch.pk]))
     else:
-        initial = {"mapping": request.GET.get("mapping", "")}
+        initial = {"mapping": request.GET.get("mapping", "") or default_mapping_name()}
         form = UploadForm(initial=initial, mappings=mappings)
     return _upload_page(request, form, mappings)
 
@@ -212,7 +220,7 @@ def mapping_new(request: HttpRequest) -> HttpResponse:
     raw = request.GET.get("from", "").strip()
     if raw:
         if not raw.isdigit():
-            raise Http404("Not found.")
+            raise Http404
         copy_of = access_mapping_by_id(request.user, int(raw))
     return _mapping_form_page(request, mapping=None, copy_of=copy_of)
 

@@ -134,7 +134,9 @@ class BatchRun:
         tally = self.tally
         rejected = fatal is not None or (tally.rows_rejected > 0 and not self.quarantine)
         if fatal is not None:
-            tally.rows_rejected = max(tally.rows_rejected, 1)
+            # Not a rejected row: the file itself. Its rows are counted as read, skipped and
+            # rejected as far as they went; the batch says why it stopped.
+            batch.failure = truncate(fatal.message, 2000)
             tally.issues.insert(
                 0,
                 ImportIssue(

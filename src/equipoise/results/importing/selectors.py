@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from equipoise.core.errors import NotFound
-from equipoise.results.models import ColumnMapping, ImportBatch, ImportIssue
+from equipoise.results.models import BatchChannel, ColumnMapping, ImportBatch, ImportIssue
 from equipoise.results.services import user_may_import
 
 
@@ -26,6 +26,15 @@ def access_batch_by_id(user: Any, batch_id: int) -> ImportBatch:
     if batch is None:
         raise NotFound("That import", field="batch")
     return batch
+
+
+def default_mapping_name() -> str:
+    """The mapping an upload form offers first: the one the last file import used, else the
+    generic Equipoise format."""
+    last = ImportBatch.objects.filter(channel=BatchChannel.FILE).exclude(mapping_name="").order_by("-created_at", "-id").first()
+    if last is not None and ColumnMapping.objects.filter(name=last.mapping_name).exists():
+        return last.mapping_name
+    return "equipoise"
 
 
 def batch_issues(batch: ImportBatch) -> QuerySet[ImportIssue]:

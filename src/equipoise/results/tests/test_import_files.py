@@ -144,6 +144,7 @@ def test_unreadable_files_are_rejected_with_a_clear_error(org, catalog, tmp_path
     assert batch.status == "rejected"
     issues = issue_rows(batch)
     assert len(issues) == 1 and reason in issues[0][3], issues
+    assert reason in batch.failure and batch.rows_rejected == 0  # the file, not a row
     assert nothing_imported()
 
 

@@ -231,3 +231,55 @@ def test_the_batch_page_shows_how_long_the_import_took(client, org, catalog):
     login(client, org.admin)
     assert '<dd class="h4 mb-0">5 min 0 s</dd>' in client.get(reverse("results:batch", args=[batch.pk])).content.decode()
     assert [duration_ms(value) for value in (840, 9_881, 59_949, 59_950, 61_499)] == ["840 ms", "9.9 s", "59.9 s", "1 min 0 s", "1 min 1 s"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("binary.csv", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8, "not a CSV file but an image"),
+        ("columns.csv", b"order,when,total\nA1,2027-03-01,10\n", "The file has no column"),
+    ],
+)
+def test_a_file_that_cannot_be_read_is_a_file_problem_not_a_rejected_row(client, org, catalog, name, content, reason):
+    """A binary file or one without the mapping's columns: the page says the file could not be
+    read and why, counts no rejected row, and gives no advice about fixing rows."""
+    login(client, org.admin)
+    upload = SimpleUploadedFile(name, content, content_type="text/csv")
+    response = client.post(reverse("results:batch-new"), {"file": upload, "mapping": "equipoise", "mode": "all_or_nothing"}, follow=True)
+    batch = ImportBatch.objects.get()
+    assert (batch.status, batch.rows_rejected) == ("rejected", 0)
+    assert reason in batch.failure
+    html = response.content.decode()
+    assert "could not be read as a whole" in html
+    assert "fix the rows below" not in html
+    assert nothing_imported()
+    listing = client.get(reverse("results:batches")).content.decode()
+    assert "the file</span>" in listing
+
+
+def test_a_rejected_row_still_gets_the_advice_about_rows(client, org, catalog):
+    login(client, org.admin)
+    upload = SimpleUploadedFile("r.csv", csv_bytes([equipoise_row("L1", amount="x")]), content_type="text/csv")
+    response = client.post(reverse("results:batch-new"), {"file": upload, "mapping": "equipoise", "mode": "all_or_nothing"}, follow=True)
+    batch = ImportBatch.objects.get()
+    assert (batch.status, batch.rows_rejected, batch.failure) == ("rejected", 1, "")
+    assert "fix the rows below" in response.content.decode()
+
+
+def test_the_upload_form_offers_the_mapping_last_used_else_the_equipoise_format(client, org, catalog, tmp_path):
+    login(client, org.admin)
+    form = client.get(reverse("results:batch-new")).context["form"]
+    assert form.initial["mapping"] == "equipoise"
+    results_import_file(
+        actor=org.admin, path_or_file=write(tmp_path, "s.csv", b"Opportunity ID\n"), mapping_name="salesforce-opportunities"
+    )
+    assert client.get(reverse("results:batch-new")).context["form"].initial["mapping"] == "salesforce-opportunities"
+    assert client.get(reverse("results:batch-new") + "?mapping=hubspot-deals").context["form"].initial["mapping"] == "hubspot-deals"
+
+
+def test_an_api_push_page_offers_no_file_import(client, org, catalog):
+    batch = ImportBatch.objects.create(channel="api", source="crm", status="committed", created_by=org.admin)
+    login(client, org.admin)
+    html = client.get(reverse("results:batch", args=[batch.pk])).content.decode()
+    assert "API push" in html
+    assert "Import another file" not in html
