@@ -12,6 +12,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from equipoise.core.vendor_static import plotly_static_dir
 from equipoise.env import env_bool, env_int, env_list, env_str
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -170,14 +171,9 @@ STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 
-def _plotly_js_dir() -> str:
-    import plotly
-
-    return str(Path(plotly.__file__).resolve().parent / "package_data")
-
-
-# Plotly's own bundle ships inside the plotly package: serve it from there as static/plotly/plotly.min.js.
-STATICFILES_DIRS = [str(PACKAGE_DIR / "static"), ("plotly", _plotly_js_dir())]
+# Plotly's own bundle ships inside the plotly package: served as static/plotly/plotly.min.js from a
+# copy in the data directory, with the gzip copy whitenoise sends to browsers that accept it.
+STATICFILES_DIRS = [str(PACKAGE_DIR / "static"), ("plotly", str(plotly_static_dir(DATA_DIR)))]
 # Serve straight from the app and package directories: `equipoise demo` needs no collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
