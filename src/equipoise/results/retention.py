@@ -30,7 +30,8 @@ Definitions (the user guide, ``docs/retention.md``, says the same in prose):
   The two bases are never mixed in one figure: ARR and trailing revenue are different amounts.
 
 Ratios are kept as exact integer numerator and denominator (:class:`Ratio`); their ``Decimal``
-value is for display, and checks against objectives in basis points compare integers.
+value is for display, and checks against objectives in basis points compare integers
+(:mod:`.retention_objectives`).
 """
 
 from __future__ import annotations
@@ -477,22 +478,6 @@ def figures_between(start: Position, end: Position) -> RetentionFigures:
         nrr=ratio_or_none(end_minor, start_minor),
         logo_churn=ratio_or_none(churned, cohort),
     )
-
-
-@dataclass(frozen=True, slots=True)
-class ObjectiveCheck:
-    """A figure against its objective: ``met`` is None when either is missing."""
-
-    objective_bp: int | None
-    met: bool | None
-
-
-def objective_check(ratio: Ratio | None, objective_bp: int | None, *, higher_is_better: bool) -> ObjectiveCheck:
-    """GRR and NRR meet their objective at or above it; logo churn meets its maximum at or below it."""
-    if ratio is None or objective_bp is None:
-        return ObjectiveCheck(objective_bp, None)
-    met = ratio.at_least_bp(objective_bp) if higher_is_better else ratio.at_most_bp(objective_bp)
-    return ObjectiveCheck(objective_bp, met)
 
 
 def sorted_for_review(balances: Sequence[CustomerBalance]) -> list[CustomerBalance]:

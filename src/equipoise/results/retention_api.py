@@ -70,6 +70,7 @@ class PeriodOut(Schema):
     end: str
     baseline: str = Field(description="The day before the period: where the cohort is taken.")
     as_of: str = Field(description="The day compared with the baseline: the period's end, or today while it is in progress.")
+    in_progress: bool = Field(description="True while the period has not ended: its figures are to date.")
 
 
 class TrendOut(Schema):
@@ -78,8 +79,14 @@ class TrendOut(Schema):
 
 
 class ObjectiveOut(Schema):
-    objective_bp: int | None = Field(description="From the approved top-down plan; null when not set.")
-    met: bool | None
+    objective_bp: int | None = Field(description="From the approved top-down plan (an annual rate); null when not set.")
+    met: bool | None = Field(
+        description="The figure (to date, while the period is in progress) against the objective; null when either is "
+        "missing or the objective does not apply to the period (see `applies`)."
+    )
+    applies: bool = Field(description="The objective judges this period: a fiscal year the approved plan covers.")
+    final: bool = Field(description="The period has ended; false: `met` is only how things stand so far.")
+    status: str | None = Field(description="met or missed (final), on_track or off_track (so far), or null (not judged).")
 
 
 class BreakdownOut(Schema):
@@ -110,6 +117,11 @@ class RetentionOut(Schema):
     figures: FiguresOut
     objectives: dict[str, ObjectiveOut] = Field(description="grr, nrr and logo_churn (a maximum).")
     plan: str | None
+    objective_fit: str = Field(
+        description="applies; no_plan; not_a_fiscal_year (the objectives are annual: months and quarters are not judged); "
+        "outside_plan (a fiscal year the approved plan does not cover)."
+    )
+    has_customers: bool = Field(description="Anyone in the period (cohort or new): false means there is nothing to measure.")
     other_currencies: list[str] = Field(description="Currencies left out: figures are in the company's reporting currency.")
     trend: list[TrendOut]
     breakdown: list[BreakdownOut]
@@ -150,6 +162,7 @@ def _period(period: RetentionPeriod, as_of: Any) -> dict[str, Any]:
         "end": period.end.isoformat(),
         "baseline": period.baseline.isoformat(),
         "as_of": as_of.isoformat(),
+        "in_progress": as_of < period.end,
     }
 
 
@@ -172,8 +185,19 @@ def retention_get(request: HttpRequest, query: Query[RetentionQuery]) -> dict[st
         "product_line": report.product_line.pk if report.product_line else None,
         "period": _period(report.period, report.as_of),
         "figures": figures_data(report.figures),
-        "objectives": {key: {"objective_bp": check.objective_bp, "met": check.met} for key, check in report.objectives.items()},
+        "objectives": {
+            key: {
+                "objective_bp": check.objective_bp,
+                "met": check.met,
+                "applies": check.applies,
+                "final": check.final,
+                "status": check.status.value if check.status else None,
+            }
+            for key, check in report.objectives.items()
+        },
         "plan": report.plan_name,
+        "objective_fit": report.objective_fit.value,
+        "has_customers": report.has_customers,
         "other_currencies": report.other_currencies,
         "trend": [{"period": _period(point.period, point.as_of), "figures": figures_data(point.figures)} for point in report.trend],
         "breakdown": [

@@ -1,11 +1,5 @@
-"""Retention for a scope and period, read on behalf of an acting user (the maths: :mod:`.retention`).
-
-Scopes: ``company``; ``team:<person id>`` (everything sold by that person's subtree);
-``seller:<person id>`` (that person's own contracts or credits); ``region:<region id>`` (customers
-whose home region is that region or one of its countries). A scope is always inside what the user
-may see (:func:`equipoise.org.selectors.visible_people`): the company is for company-wide roles; a
-person outside the user's scope is NotFound, as if they did not exist; a region is narrowed to the
-user's own people (a manager's subtree, a seller's own customers).
+"""Retention for a scope and period, read on behalf of an acting user (the maths: :mod:`.retention`;
+the scopes a user may ask for: :mod:`.retention_scopes`; objectives: :mod:`.retention_objectives`).
 
 With contracts (the company has at least one), retention reads only contracts overlapping the
 range from the first baseline to the last end (indexed by ``customer, starts_on`` and
@@ -25,11 +19,11 @@ from typing import Any
 from django.db.models import CharField, Count, Exists, Func, OuterRef, Q, Sum
 from django.utils import timezone
 
-from equipoise.core.access import COMPANY_WIDE_ROLES, Role
-from equipoise.core.errors import AccessDenied, ApplicationError, NotFound
+from equipoise.core.access import Role
+from equipoise.core.errors import ApplicationError, NotFound
 from equipoise.core.periods import add_months, month_start, parse_month
-from equipoise.org.models import Customer, Person, ProductLine, Region
-from equipoise.org.selectors import company_get, managers_visible, person_for_user, sellers_visible, user_role
+from equipoise.org.models import Customer, Person, ProductLine
+from equipoise.org.selectors import company_get
 from equipoise.planning.selectors import approved_plan
 from equipoise.results import retention
 from equipoise.results.models import Contract, Measure, ResultKind, ResultLine
@@ -38,150 +32,28 @@ from equipoise.results.retention import (
     ContractTerm,
     CustomerBalance,
     MonthActivity,
-    ObjectiveCheck,
     RetentionFigures,
     RetentionGrain,
     RetentionPeriod,
 )
+from equipoise.results.retention_objectives import ObjectiveCheck, ObjectiveFit, objective_check, objective_fit
+
+# The scopes live in their own module; these names are read from here too (views, API, tests).
+from equipoise.results.retention_scopes import (  # noqa: F401
+    SCOPE_SELLER_OPTIONS_LIMIT,
+    RetentionScope,
+    _viewer,
+    access_retention_scope,
+    home_scope,
+    product_line_options,
+    scope_options,
+)
 
 # How many periods the trend shows, the chosen one last.
 TREND_PERIODS = {RetentionGrain.MONTH: 12, RetentionGrain.QUARTER: 8, RetentionGrain.YEAR: 4}
-SCOPE_SELLER_OPTIONS_LIMIT = 300
 NO_SELLER_KEY = "none"
 OTHER_KEY = "other"
 PURCHASE_KINDS = (ResultKind.BOOKING, ResultKind.RENEWAL, ResultKind.INVOICE)
-
-
-@dataclass(frozen=True)
-class RetentionScope:
-    """Whose retention. ``within_*`` narrow a region to the viewer's own people."""
-
-    kind: str
-    text: str
-    label: str
-    person: Person | None = None
-    region_ids: tuple[int, ...] = ()
-    within_path: str | None = None
-    within_seller_id: int | None = None
-
-    def condition(self, *, seller_ids: Sequence[int] | None = None) -> Q:
-        """The filter on contracts or result lines (both have ``seller`` and ``customer``).
-
-        ``seller_ids``: the subtree's people, given as ids so that result lines are read through
-        their ``(seller, occurred_on)`` index rather than a join on the people's paths."""
-        condition = Q()
-        subtree = self.subtree_path
-        if subtree is not None:
-            condition &= Q(seller_id__in=seller_ids) if seller_ids is not None else Q(seller__path__startswith=subtree)
-        if self.kind == "seller" and self.person is not None:
-            condition &= Q(seller_id=self.person.pk)
-        if self.kind == "region":
-            condition &= Q(customer__home_region_id__in=self.region_ids)
-        if self.within_seller_id is not None:
-            condition &= Q(seller_id=self.within_seller_id)
-        return condition
-
-    @property
-    def subtree_path(self) -> str | None:
-        """The path prefix of the people whose figures count, when the scope is a subtree."""
-        if self.kind == "team" and self.person is not None:
-            return self.person.path
-        return self.within_path
-
-
-def _viewer(user: Any) -> tuple[Role, Person | None]:
-    role = user_role(user)
-    if role is None:
-        raise AccessDenied("Your login is not linked to anyone in the sales organisation: ask sales ops to link it.")
-    return role, person_for_user(user)
-
-
-def home_scope(user: Any) -> RetentionScope:
-    """The widest scope the user has: the company, their team, or their own customers."""
-    role, person = _viewer(user)
-    if role in COMPANY_WIDE_ROLES:
-        return RetentionScope(kind="company", text="company", label="Company")
-    assert person is not None  # a role other than company-wide comes from a person record
-    if role == Role.MANAGER:
-        return _person_scope("team", person)
-    return _person_scope("seller", person)
-
-
-def _person_scope(kind: str, person: Person) -> RetentionScope:
-    if kind == "team":
-        return RetentionScope(kind="team", text=f"team:{person.pk}", label=f"Team {person.label}", person=person)
-    return RetentionScope(kind="seller", text=f"seller:{person.pk}", label=person.full_name, person=person)
-
-
-def _record_id(raw: str, what: str) -> int:
-    if not raw.isdigit() or not 0 < int(raw) < 2**63:
-        raise NotFound(what, field="scope")
-    return int(raw)
-
-
-def access_retention_scope(user: Any, text: str) -> RetentionScope:
-    """``company``, ``team:<id>``, ``seller:<id>`` or ``region:<id>``; empty: the user's own scope."""
-    text = (text or "").strip()
-    role, person = _viewer(user)
-    if not text:
-        return home_scope(user)
-    kind, _, raw_id = text.partition(":")
-    sees_company = role in COMPANY_WIDE_ROLES
-    if kind == "company" and not raw_id:
-        if not sees_company:
-            raise NotFound("That scope", field="scope")
-        return home_scope(user)
-    if kind in ("team", "seller"):
-        people = Person.objects.all()
-        if not sees_company:
-            assert person is not None
-            people = people.filter(path__startswith=person.path) if role == Role.MANAGER else people.filter(pk=person.pk)
-        found = people.filter(pk=_record_id(raw_id, "That person")).first()
-        if found is None:
-            raise NotFound("That person", field="scope")
-        return _person_scope(kind, found)
-    if kind == "region":
-        region_id = _record_id(raw_id, "That region")
-        regions = list(Region.objects.filter(Q(pk=region_id) | Q(parent_id=region_id)).values_list("id", "name"))
-        name = next((name for pk, name in regions if pk == region_id), None)
-        if name is None:
-            raise NotFound("That region", field="scope")
-        ids = tuple(sorted(pk for pk, _ in regions))
-        if sees_company:
-            return RetentionScope(kind="region", text=f"region:{region_id}", label=f"Region {name}", region_ids=ids)
-        assert person is not None
-        if role == Role.MANAGER:
-            label = f"Region {name}, team {person.label}"
-            return RetentionScope("region", f"region:{region_id}", label, region_ids=ids, within_path=person.path, person=person)
-        return RetentionScope("region", f"region:{region_id}", f"Region {name}, your customers", region_ids=ids, within_seller_id=person.pk)
-    raise ApplicationError(
-        f"{text!r} is not a scope: use company, team:<person id>, seller:<person id> or region:<region id>.", field="scope"
-    )
-
-
-def scope_options(user: Any, current: RetentionScope | None = None) -> list[tuple[str, str]]:
-    """The picker's scopes: the company, teams and sellers in the user's scope, and regions."""
-    role, person = _viewer(user)
-    options: list[tuple[str, str]] = []
-    if role in COMPANY_WIDE_ROLES:
-        options.append(("company", "Company"))
-    teams = list(managers_visible(user))
-    root_depth = min((team.depth for team in teams), default=0)
-    options += [(f"team:{team.pk}", "\u2003" * (team.depth - root_depth) + f"Team {team.label}") for team in teams]
-    sellers = list(sellers_visible(user)[: SCOPE_SELLER_OPTIONS_LIMIT + 1])
-    if role == Role.SELLER and person is not None and person not in sellers:
-        sellers.append(person)
-    if len(sellers) <= SCOPE_SELLER_OPTIONS_LIMIT:
-        options += [(f"seller:{seller.pk}", seller.full_name) for seller in sellers]
-    for pk, name, parent in Region.objects.order_by("code").values_list("id", "name", "parent__name"):
-        options.append((f"region:{pk}", f"Region {name}" + (f" ({parent})" if parent else "")))
-    if current is not None and current.text not in {value for value, _ in options}:
-        options.insert(0, (current.text, current.label))
-    return options
-
-
-def product_line_options() -> list[tuple[str, str]]:
-    return [(str(pk), name) for pk, name in ProductLine.objects.order_by("name").values_list("id", "name")]
 
 
 def data_exists() -> bool:
@@ -222,10 +94,32 @@ class RetentionReport:
     trend: list[TrendPoint]
     breakdown: list[BreakdownRow]
     other_currencies: list[str]
+    objective_fit: ObjectiveFit = ObjectiveFit.NO_PLAN  # whether the plan's objectives judge this period
+    plan_first_month: date | None = None
+    plan_horizon_months: int | None = None
 
     @property
     def in_progress(self) -> bool:
         return self.as_of < self.period.end
+
+    @property
+    def plan_last_month(self) -> date | None:
+        if self.plan_first_month is None or self.plan_horizon_months is None:
+            return None
+        return add_months(self.plan_first_month, self.plan_horizon_months - 1)
+
+    @property
+    def has_customers(self) -> bool:
+        """Anyone in the period: the cohort, or customers new in it."""
+        return bool(self.balances)
+
+    @property
+    def trend_has_customers(self) -> bool:
+        return any(point.figures.cohort_count or point.figures.new_count for point in self.trend)
+
+    def objective_fit_of(self, period: RetentionPeriod) -> ObjectiveFit:
+        """Whether the approved plan's objectives judge ``period`` (one of the trend's, say)."""
+        return objective_fit(period, self.plan_first_month, self.plan_horizon_months)
 
 
 def parse_grain(text: str) -> RetentionGrain:
@@ -271,8 +165,9 @@ def _positions(unit: _Unit, basis: Basis, days: Iterable[date], lapse_after_mont
 class _RowMap:
     """Which breakdown row a seller's figures belong to: each direct report's subtree, the head's own.
 
-    The head is the team's manager, or for the company the one top person with reports; other top
-    people (and contracts without a seller) get rows when they have figures."""
+    The head is the team's manager, or for the company the one top person with reports. Each active
+    direct report always has a row; other top people, people no longer active, the head's own
+    customers and contracts without a seller get rows when they have customers in the period."""
 
     def __init__(self, scope: RetentionScope, viewer_role: Role) -> None:
         self.rows: list[tuple[str, str, str | None]] = []
@@ -297,9 +192,13 @@ class _RowMap:
             for report in Person.objects.filter(manager=head).annotate(has_reports=with_reports).order_by("path"):
                 key = str(report.pk)
                 kind = "team" if report.has_reports else "seller"
-                self.rows.append((key, report.label, f"{kind}:{report.pk}"))
+                # As on the tracking page: someone no longer active gets a row only while they have
+                # customers in the period, and it says they are no longer active.
+                label = report.label if report.is_active else f"{report.label} (no longer active)"
+                self.rows.append((key, label, f"{kind}:{report.pk}"))
                 self.subtrees[report.pk] = key
-                self.always.add(key)
+                if report.is_active:
+                    self.always.add(key)
             self.rows.append((f"own:{head.pk}", f"{head.full_name} (own customers)", f"seller:{head.pk}"))
             self.own[head.pk] = f"own:{head.pk}"
         for top in tops:
@@ -452,17 +351,19 @@ def retention_report(
             if unit is None and key not in rows.always:
                 continue
             row = _positions(unit or _Unit([], []), basis, windows[-1], lapse)
-            breakdown.append(BreakdownRow(key, label, scope_text, retention.figures_between(row[chosen_period.baseline], row[as_of])))
+            row_figures = retention.figures_between(row[chosen_period.baseline], row[as_of])
+            if key not in rows.always and not (row_figures.cohort_count or row_figures.new_count):
+                continue  # customers in the trend's earlier periods only: nothing to show for this one
+            breakdown.append(BreakdownRow(key, label, scope_text, row_figures))
     plan = approved_plan()
-    # The plan's objectives are annual: a month's or a quarter's retention is shown beside them but
-    # not judged against them (a monthly GRR of 99% says nothing about a 92% annual objective).
-    judged = chosen_grain == retention.RetentionGrain.YEAR
+    # The plan's objectives are annual rates for the months it covers: they judge a fiscal year the
+    # plan covers, provisionally while it is in progress (see retention_objectives).
+    fit = objective_fit(chosen_period, plan.start_month if plan else None, plan.horizon_months if plan else None)
+    judged = {"applies": fit == ObjectiveFit.APPLIES, "final": as_of >= chosen_period.end}
     objectives = {
-        "grr": retention.objective_check(figures.grr if judged else None, plan.grr_objective_bp if plan else None, higher_is_better=True),
-        "nrr": retention.objective_check(figures.nrr if judged else None, plan.nrr_objective_bp if plan else None, higher_is_better=True),
-        "logo_churn": retention.objective_check(
-            figures.logo_churn if judged else None, plan.max_logo_churn_bp if plan else None, higher_is_better=False
-        ),
+        "grr": objective_check(figures.grr, plan.grr_objective_bp if plan else None, higher_is_better=True, **judged),
+        "nrr": objective_check(figures.nrr, plan.nrr_objective_bp if plan else None, higher_is_better=True, **judged),
+        "logo_churn": objective_check(figures.logo_churn, plan.max_logo_churn_bp if plan else None, higher_is_better=False, **judged),
     }
     return RetentionReport(
         scope=chosen_scope,
@@ -479,6 +380,9 @@ def retention_report(
         trend=trend,
         breakdown=breakdown,
         other_currencies=other_currencies,
+        objective_fit=fit,
+        plan_first_month=plan.start_month if plan else None,
+        plan_horizon_months=plan.horizon_months if plan else None,
     )
 
 

@@ -23,7 +23,6 @@ from equipoise.results.retention import (
     customer_arr,
     customer_arr_on_days,
     figures_between,
-    objective_check,
     period_containing,
     periods_ending_with,
     retention_figures,
@@ -195,17 +194,6 @@ def test_figures_of_a_mixed_cohort():
 def test_no_cohort_means_no_ratio():
     figures = retention_figures([CustomerBalance(5, 0, 8_000, False, True)])
     assert (figures.grr, figures.nrr, figures.logo_churn) == (None, None, None)
-
-
-def test_objectives_compare_exactly_in_basis_points():
-    assert objective_check(Ratio(9_000, 10_000), 9_000, higher_is_better=True).met is True
-    assert objective_check(Ratio(8_999, 10_000), 9_000, higher_is_better=True).met is False
-    assert objective_check(Ratio(1, 3), 3_333, higher_is_better=True).met is True
-    assert objective_check(Ratio(1, 3), 3_334, higher_is_better=True).met is False
-    assert objective_check(Ratio(5, 100), 500, higher_is_better=False).met is True
-    assert objective_check(Ratio(6, 100), 500, higher_is_better=False).met is False
-    assert objective_check(None, 500, higher_is_better=False).met is None
-    assert objective_check(Ratio(1, 2), None, higher_is_better=True).met is None
 
 
 def test_ratios_are_decimals_rounded_half_to_even_for_display():

@@ -10,6 +10,7 @@ from equipoise.org.models import Customer
 from equipoise.planning.models import PlanVersion
 from equipoise.results.contracts import contracts_upsert
 from equipoise.results.models import Contract
+from equipoise.results.retention_views import fitted_axis
 
 pytestmark = pytest.mark.django_db
 PAGE = "/results/retention/"
@@ -85,23 +86,109 @@ def test_the_executive_sees_cards_objectives_trend_breakdown_and_customers(clien
     html = response.content.decode()
     assert "Company · Jan 2027" in html
     assert "Gross revenue retention" in html and "41.7%" in html  # 10,000 kept of 24,000
-    assert "Objective at least 90%" in html  # annual objectives: shown beside a month, not judged
-    assert "Objective at least 80%" in html
-    assert "Objective at most 10%" in html
-    assert "</span>Met" not in html and "</span>Missed" not in html
+    # The objectives are annual rates: a month is not put beside them, and the page says why.
+    assert html.count("Annual objective: judged per fiscal year") == 3
+    assert "Objective at least" not in html and "Objective at most" not in html
+    assert "so a month is not judged against them" in html and "see the fiscal year" in html
+    assert "Met" not in html.split('id="retention-objectives-note"')[0].split("retention-title")[1] and "Missed" not in html
     year = client.get(PAGE, {"grain": "year", "period": "2027-01"}).content.decode()
-    assert '<span aria-hidden="true">✗ </span>Missed' in year  # GRR below 90%: said in words, not colour alone
-    assert "✓ </span>Met" not in year
+    assert "Objective at least 90%" in year and "Objective at least 80%" in year and "Objective at most 10%" in year
     assert 'id="retention-chart"' in html and "plotly.min.js" in html
     assert "By team and seller" in html and "Maria Manager" not in html.split("By team and seller")[0].split("<h2")[-1]
     assert "Acme" in html and "Globex" in html and "Churned" in html
 
 
-def test_a_met_objective_is_marked_in_words_and_symbol(client, org, book, approved_plan):
-    PlanVersion.objects.filter(pk=approved_plan.pk).update(grr_objective_bp=4_000)
+def cards_html(html):
+    return html.split('id="retention-title"')[1].split('id="chart-title"')[0]
+
+
+def test_a_year_in_progress_is_judged_so_far_not_met_or_missed(client, org, book, approved_plan):
+    # 1 Mar 2027: FY2027 has ten months to go. GRR 41.7% so far against 40%; NRR and churn are off.
+    PlanVersion.objects.filter(pk=approved_plan.pk).update(grr_objective_bp=4_000, nrr_objective_bp=8_000, max_logo_churn_bp=1_000)
+    client.force_login(org.executive)
+    cards = cards_html(client.get(PAGE, {"grain": "year", "period": "2027-01"}).content.decode())
+    assert '<span class="variance variance-provisional">On track so far</span>' in cards
+    assert '<span class="variance variance-provisional variance-provisional-bad">Below objective so far</span>' in cards
+    assert "Above maximum so far</span>" in cards
+    assert "Met" not in cards and "Missed" not in cards and "✓" not in cards and "✗" not in cards
+    assert "FY2027 is in progress: its figures are to date, so it is judged <em>so far</em>, not finally" in cards
+
+
+def test_an_ended_year_is_met_or_missed_in_words_and_symbol(client, org, book, approved_plan, time_machine):
+    PlanVersion.objects.filter(pk=approved_plan.pk).update(grr_objective_bp=4_000, nrr_objective_bp=8_000, max_logo_churn_bp=1_000)
+    time_machine.move_to("2028-01-10 09:00")  # FY2027 has ended
+    client.force_login(org.executive)
+    cards = cards_html(client.get(PAGE, {"grain": "year", "period": "2027-01"}).content.decode())
+    assert cards.count('<span class="variance variance-good"><span aria-hidden="true">✓ </span>Met</span>') == 1  # GRR 44.4%
+    assert cards.count('<span class="variance variance-bad"><span aria-hidden="true">✗ </span>Missed</span>') == 2
+    assert "so far" not in cards
+
+
+def test_a_year_the_plan_does_not_cover_has_no_objective(client, org, book, approved_plan, time_machine):
+    PlanVersion.objects.filter(pk=approved_plan.pk).update(grr_objective_bp=4_000, nrr_objective_bp=8_000, max_logo_churn_bp=1_000)
+    time_machine.move_to("2028-01-10 09:00")
     client.force_login(org.executive)
     html = client.get(PAGE, {"grain": "year", "period": "2027-01"}).content.decode()
-    assert '<span aria-hidden="true">✓ </span>Met' in html
+    assert "Objective at least 40%" in html  # FY2027: the plan covers 2027–2028
+    Contract.objects.filter(external_id__in=["A1", "G1"]).update(starts_on=date(2025, 1, 1))  # FY2026 gets a starting cohort
+    html = client.get(PAGE, {"grain": "year", "period": "2026-01"}).content.decode()
+    assert html.count("No objective for FY2026 (outside the plan)") == 3
+    assert "Objective at least" not in html and "Objective at most" not in html and "Missed" not in html
+    assert "Met" not in cards_html(html) and "FY2026 is not one of them" in html
+
+
+def test_a_period_without_a_starting_cohort_says_so_and_lists_the_new_customers(client, org, book):
+    client.force_login(org.executive)
+    html = client.get(PAGE, {"grain": "year", "period": "2026-01"}).content.decode()  # the contracts start in 2026
+    assert "No customers at the start of this period" in html
+    assert "Company had no customers under contract on 31 Dec 2025" in html and "2 new customers since are listed below" in html
+    assert "kept of" not in html and "Gross revenue retention" not in html
+    assert "customers-title" in html and "Acme" in html and "Globex" in html
+
+
+def test_the_chart_draws_objectives_only_where_they_judge_on_axes_fitted_to_the_figures(client, org, book, approved_plan):
+    PlanVersion.objects.filter(pk=approved_plan.pk).update(grr_objective_bp=9_200, nrr_objective_bp=10_800, max_logo_churn_bp=800)
+    client.force_login(org.executive)
+    month = client.get(PAGE, {"period": "2027-01"}).context["chart"]
+    assert month["objectives"] == {key: [None] * 12 for key in ("grr", "nrr", "logoChurn")}
+    year = client.get(PAGE, {"grain": "year", "period": "2027-01"}).context["chart"]
+    assert year["labels"] == ["FY2024", "FY2025", "FY2026", "FY2027"]
+    assert year["objectives"] == {"grr": [None, None, None, 92.0], "nrr": [None, None, None, 108.0], "logoChurn": [None, None, None, 8.0]}
+    assert year["grr"][-1] == pytest.approx(41.666667) and year["nrr"][-1] == pytest.approx(41.666667)
+    assert year["ranges"] == {"rates": [35.0, 115.0], "churn": [0.0, 55.0]}  # 41.7%–108% and 8%–50%, padded
+
+
+@pytest.mark.parametrize(
+    ("values", "from_zero", "expected"),
+    [
+        ([92.3, 93.1, 103.1, 107.5, None], False, [90.0, 110.0]),  # padded by 2 points, out to multiples of 5
+        ([99.0, 100.5], False, [95.0, 105.0]),
+        ([1.0, 60.0], False, [0.0, 70.0]),  # a 10% padding of the spread, never below 0
+        ([0.7, 2.9], True, [0.0, 5.0]),
+        ([None, None], False, None),  # nothing drawn: Plotly's own range
+        ([], True, None),
+    ],
+)
+def test_the_chart_axis_is_fitted_to_the_figures(values, from_zero, expected):
+    assert fitted_axis(values, from_zero=from_zero) == expected
+
+
+def test_a_scope_without_customers_shows_an_empty_state_and_no_chart(client, org, book, approved_plan):
+    client.force_login(org.seller)
+    html = client.get(PAGE, {"scope": f"region:{org.south.pk}", "period": "2027-01"}).content.decode()
+    assert "No customers in this scope and period" in html
+    assert "Region South, your customers had no customers under contract on 31 Dec 2026 and gained none by 31 Jan 2027" in html
+    assert "Your whole scope, every region" in html and "The whole fiscal year" in html
+    assert 'id="retention-chart"' not in html and "plotly.min.js" not in html and "retention-chart-data" not in html
+    assert "kept of" not in html and "Gross revenue retention" not in html and "customers-title" not in html
+    own = client.get(PAGE, {"period": "2027-01"}).content.decode()
+    assert "No customers in this scope and period" not in own and 'id="retention-chart"' in own
+
+
+def test_the_seller_picks_from_regions_where_they_have_customers(client, org, book):
+    client.force_login(org.seller)
+    options = client.get(PAGE, {"period": "2027-01"}).context["scope_options"]
+    assert options == [(f"seller:{org.sam.pk}", "Sam Seller"), (f"region:{org.north.pk}", "Region North")]
 
 
 def test_the_customer_table_filters_by_category_and_paginates(client, org, book):
@@ -183,6 +270,7 @@ def test_the_api_answers_the_figures_exactly(client, org, book):
         "end": "2027-01-31",
         "baseline": "2026-12-31",
         "as_of": "2027-01-31",
+        "in_progress": False,
     }
     figures = body["figures"]
     assert (figures["cohort_customers"], figures["churned_customers"], figures["start_minor"], figures["kept_minor"]) == (
@@ -200,6 +288,21 @@ def test_the_api_answers_the_figures_exactly(client, org, book):
     ]
     assert len(body["trend"]) == 12 and body["trend"][-1]["period"]["period"] == "2027-01"
     assert {row["scope"] for row in body["breakdown"]} == {f"team:{org.maria.pk}", f"team:{org.omar.pk}"}
+
+
+def test_the_api_says_whether_and_how_objectives_judge_the_period(client, org, book, approved_plan):
+    PlanVersion.objects.filter(pk=approved_plan.pk).update(grr_objective_bp=4_000, nrr_objective_bp=8_000, max_logo_churn_bp=1_000)
+    client.force_login(org.executive)
+    year = client.get(API, {"grain": "year", "period": "2027-01"}).json()
+    assert (year["objective_fit"], year["has_customers"], year["period"]["in_progress"]) == ("applies", True, True)
+    assert year["objectives"]["grr"] == {"objective_bp": 4_000, "met": True, "applies": True, "final": False, "status": "on_track"}
+    assert year["objectives"]["logo_churn"]["status"] == "off_track"
+    month = client.get(API, {"period": "2027-01"}).json()
+    assert month["objective_fit"] == "not_a_fiscal_year"
+    assert month["objectives"]["grr"] == {"objective_bp": 4_000, "met": None, "applies": False, "final": True, "status": None}
+    assert client.get(API, {"grain": "year", "period": "2026-01"}).json()["objective_fit"] == "outside_plan"
+    client.force_login(org.seller)
+    assert client.get(API, {"scope": f"region:{org.south.pk}"}).json()["has_customers"] is False
 
 
 def test_the_api_pages_and_filters_customers(client, org, book):

@@ -6,12 +6,14 @@ from decimal import Decimal
 import pytest
 
 from equipoise.core.errors import AccessDenied, ApplicationError, NotFound
-from equipoise.org.models import Company, Customer, Region
+from equipoise.org.models import Company, Customer, Person, ProductLine, Region
+from equipoise.org.services import person_create
 from equipoise.planning.models import PlanVersion
 from equipoise.results.contracts import contracts_upsert
 from equipoise.results.ingest import Ingestor
 from equipoise.results.retention import Basis, Ratio
-from equipoise.results.retention_selectors import access_retention_scope, retention_report
+from equipoise.results.retention_objectives import ObjectiveFit, ObjectiveStatus
+from equipoise.results.retention_selectors import access_retention_scope, product_line_options, retention_report, scope_options
 from equipoise.results.tests.conftest import line, make_batch
 
 pytestmark = pytest.mark.django_db
@@ -127,20 +129,82 @@ def test_the_trend_holds_the_periods_before(org, book):
     assert (december.cohort_count, december.churned_count) == (3, 0)
 
 
-def test_objectives_come_from_the_approved_plan_and_are_judged_on_fiscal_years(org, book, approved_plan):
+def statuses(result):
+    return [result.objectives[key].status for key in ("grr", "nrr", "logo_churn")]
+
+
+def test_objectives_judge_a_fiscal_year_in_progress_only_so_far(org, book, approved_plan):
+    # The plan covers 2027–2028; on 1 Mar 2027 FY2027 is two months old.
     PlanVersion.objects.filter(pk=approved_plan.pk).update(grr_objective_bp=6_000, nrr_objective_bp=8_000, max_logo_churn_bp=2_500)
     year = report(org.executive, grain="year", period="2027-01")
-    assert year.plan_name == approved_plan.name
+    assert year.plan_name == approved_plan.name and year.objective_fit == ObjectiveFit.APPLIES
     assert (year.objectives["grr"].met, year.objectives["nrr"].met, year.objectives["logo_churn"].met) == (True, False, False)
-    # The objectives are annual: a month is shown beside them but not judged.
-    month = report(org.executive)
-    assert [month.objectives[key].met for key in ("grr", "nrr", "logo_churn")] == [None, None, None]
-    assert month.objectives["grr"].objective_bp == 6_000
+    assert [year.objectives[key].final for key in ("grr", "nrr", "logo_churn")] == [False, False, False]
+    assert statuses(year) == [ObjectiveStatus.ON_TRACK, ObjectiveStatus.OFF_TRACK, ObjectiveStatus.OFF_TRACK]
+
+
+def test_objectives_judge_an_ended_fiscal_year_finally(org, book, approved_plan):
+    PlanVersion.objects.filter(pk=approved_plan.pk).update(grr_objective_bp=4_000, nrr_objective_bp=8_000, max_logo_churn_bp=2_500)
+    ended = retention_report(org.executive, grain="year", period="2027-01", today=date(2028, 1, 10))
+    assert ended.as_of == date(2027, 12, 31) and not ended.in_progress
+    assert ended.figures.grr == Ratio(16_000, 36_000)  # Acme renewed for less, Initech dropped to its second contract
+    assert all(ended.objectives[key].final for key in ("grr", "nrr", "logo_churn"))
+    assert statuses(ended) == [ObjectiveStatus.MET, ObjectiveStatus.MISSED, ObjectiveStatus.MISSED]
+    last_day = retention_report(org.executive, grain="year", period="2027-01", today=date(2027, 12, 31))
+    assert last_day.objectives["grr"].final  # the period's last day: the figures are final
+
+
+def test_annual_objectives_do_not_judge_a_month_or_a_quarter(org, book, approved_plan):
+    PlanVersion.objects.filter(pk=approved_plan.pk).update(grr_objective_bp=6_000)
+    for grain in ("month", "quarter"):
+        result = report(org.executive, grain=grain)
+        assert result.objective_fit == ObjectiveFit.NOT_A_FISCAL_YEAR
+        assert [result.objectives[key].met for key in ("grr", "nrr", "logo_churn")] == [None, None, None]
+        assert result.objectives["grr"].objective_bp == 6_000 and not result.objectives["grr"].applies  # named for reference
+
+
+def test_objectives_do_not_judge_a_fiscal_year_outside_the_plan(org, book, approved_plan):
+    PlanVersion.objects.filter(pk=approved_plan.pk).update(grr_objective_bp=6_000)
+    before = report(org.executive, grain="year", period="2026-01")  # the plan starts in Jan 2027
+    assert before.objective_fit == ObjectiveFit.OUTSIDE_PLAN
+    assert (before.objectives["grr"].met, before.objectives["grr"].status, before.objectives["grr"].applies) == (None, None, False)
+    assert (before.plan_first_month, before.plan_last_month) == (date(2027, 1, 1), date(2028, 12, 1))
+    assert before.objective_fit_of(report(org.executive, grain="year").period) == ObjectiveFit.APPLIES
 
 
 def test_without_a_plan_there_is_no_objective(org, book):
-    result = report(org.executive)
+    result = report(org.executive, grain="year")
     assert result.plan_name is None and result.objectives["grr"].objective_bp is None and result.objectives["grr"].met is None
+    assert result.objective_fit == ObjectiveFit.NO_PLAN
+
+
+def test_someone_no_longer_active_has_a_breakdown_row_only_while_they_have_customers(org, book):
+    # As on the tracking page: active direct reports always have a row; someone who left only
+    # while they have customers in the period, marked as no longer active.
+    new_hire = person_create(full_name="Nina New", role="seller", manager=org.maria)
+    gone = person_create(full_name="Gus Gone", role="seller", manager=org.maria)
+    Person.objects.filter(pk=gone.pk).update(is_active=False)
+    Person.objects.filter(pk=org.sara.pk).update(is_active=False)
+    rows = {row.label: row.figures for row in report(org.manager).breakdown}
+    assert set(rows) == {"Sam Seller", "Sara Seller (no longer active)", "Nina New"}
+    assert rows["Sara Seller (no longer active)"].cohort_count == 1
+    assert (rows["Nina New"].cohort_count, rows["Nina New"].new_count) == (0, 0)  # active, no customers yet: shown, as in tracking
+    assert new_hire.is_active
+
+
+def test_a_row_with_customers_only_in_earlier_periods_is_left_out(org, book):
+    # Globex (Olga, Omar's team) churned at the end of 2026: in Feb 2027 Omar's team has no one.
+    Person.objects.filter(pk=org.omar.pk).update(is_active=False)
+    rows = {row.key for row in report(org.executive, period="2027-02").breakdown}
+    assert str(org.omar.pk) not in rows and str(org.maria.pk) in rows
+    assert str(org.omar.pk) in {row.key for row in report(org.executive, period="2026-12").breakdown}
+
+
+def test_an_empty_scope_says_so(org, book):
+    empty = report(org.seller, scope=f"region:{org.south.pk}")
+    assert (empty.has_customers, empty.trend_has_customers) == (False, False)
+    full = report(org.seller)
+    assert (full.has_customers, full.trend_has_customers) == (True, True)
 
 
 def test_the_breakdown_follows_the_org_tree(org, book):
@@ -196,6 +260,38 @@ def test_scopes_outside_the_users_are_not_found(org, book, persona, scope):
     text = scope.format(olga=org.olga.pk, sara=org.sara.pk, maria=org.maria.pk, omar=org.omar.pk, sam=org.sam.pk)
     with pytest.raises(NotFound):
         access_retention_scope(getattr(org, persona), text)
+
+
+def test_regions_are_offered_by_name_and_only_where_the_users_own_scope_has_customers(org, book, django_assert_max_num_queries):
+    norway = Region.objects.create(code="NO", name="Norway", parent=org.north)
+    Region.objects.create(code="AA", name="Zanzibar")  # first by code, last by name; no customers
+    Customer.objects.filter(code="ACME").update(home_region=norway)
+
+    def regions(user):
+        return [label.strip() for value, label in scope_options(user) if value.startswith("region:")]
+
+    assert regions(org.executive) == ["Region North", "Region Norway (North)", "Region South"]
+    assert regions(org.seller) == ["Region North", "Region Norway (North)"]  # Sam: Acme (Norway) and Hooli (North)
+    assert regions(org.other_seller) == ["Region South"]  # Olga: Globex
+    assert regions(org.manager) == ["Region North", "Region Norway (North)"]
+    with django_assert_max_num_queries(4):  # teams, sellers, whether there are contracts, and one for the regions
+        regions_only = [value for value, _ in scope_options(org.seller) if value.startswith("region:")]
+    assert regions_only == [f"region:{org.north.pk}", f"region:{norway.pk}"]
+
+
+def test_scope_options_never_offer_other_people_to_a_seller(org, book):
+    values = {value for value, _ in scope_options(org.seller)}
+    assert values == {f"seller:{org.sam.pk}", f"region:{org.north.pk}"}
+    asked = access_retention_scope(org.seller, f"region:{org.south.pk}")  # not offered, still readable, and narrowed
+    assert scope_options(org.seller, asked)[0] == (f"region:{org.south.pk}", "Region South, your customers")
+
+
+def test_product_lines_are_offered_where_the_users_own_scope_has_contracts(org, book):
+    other = ProductLine.objects.create(code="ZZ", name="Another line")
+    assert [label for _, label in product_line_options(org.executive)] == ["Another line", "Connectivity"]
+    assert product_line_options(org.seller) == []  # Sam's contracts have no product line
+    assert product_line_options(org.teammate) == [(str(book.connectivity.pk), "Connectivity")]  # Sara's I2
+    assert product_line_options(org.seller, other) == [(str(other.pk), "Another line")]  # the chosen one stays
 
 
 def test_a_region_is_narrowed_to_the_users_own_customers(org, book):

@@ -159,21 +159,57 @@ def test_each_user_gets_retention_for_the_fiscal_year_in_their_own_scope(client,
     assert parse_qs(retention["query"]) == {"scope": [scope], "grain": ["year"], "period": ["2027-01"]}
 
 
-def test_the_retention_card_marks_each_objective_met_or_missed_in_words(client, data):
-    # The standard results keep every customer and grow them (GRR 100%, NRR 15,600%, no churn):
-    # an NRR objective of 20,000% is the one missed.
+def test_the_retention_card_judges_the_year_in_progress_only_so_far(client, data):
+    # 15 Mar 2027: FY2027 runs to 31 Dec. The standard results keep every customer and grow them
+    # (GRR 100%, NRR 15,600%, no churn): an NRR objective of 20,000% is the one not met so far.
     type(data.plan).objects.filter(pk=data.plan.pk).update(grr_objective_bp=9_500, nrr_objective_bp=2_000_000, max_logo_churn_bp=500)
 
     response = _retention(client, data.org.executive)
 
     cards = {card["short"]: card for card in response.context["retention"]["cards"]}
-    assert {short: card["objective"]["met"] for short, card in cards.items()} == {"GRR": True, "NRR": False, "Logo churn": True}
+    assert {short: card["objective"]["status"] for short, card in cards.items()} == {
+        "GRR": "on_track",
+        "NRR": "off_track",
+        "Logo churn": "on_track",
+    }
+    assert {short: card["objective"]["met"] for short, card in cards.items()} == {"GRR": None, "NRR": None, "Logo churn": None}
+    content = response.content.decode()
+    assert "✓" not in content and "✗" not in content and "objective met" not in content and "objective missed" not in content
+    assert 'Objective at least 95% · <span class="variance variance-provisional">on track so far</span>' in content
+    assert (
+        'Objective at least 20000% · <span class="variance variance-provisional variance-provisional-bad">below objective so far</span>'
+        in content
+    )
+    assert 'Objective at most 5% · <span class="variance variance-provisional">on track so far</span>' in content
+
+
+def test_the_retention_card_marks_an_ended_year_met_or_missed_in_words(client, data, time_machine):
+    type(data.plan).objects.filter(pk=data.plan.pk).update(grr_objective_bp=9_500, nrr_objective_bp=2_000_000, max_logo_churn_bp=500)
+    time_machine.move_to("2027-12-31 18:00")  # the year's last day: its figures are final
+
+    response = _retention(client, data.org.executive)
+
+    cards = {card["short"]: card for card in response.context["retention"]["cards"]}
+    assert {short: card["objective"]["status"] for short, card in cards.items()} == {"GRR": "met", "NRR": "missed", "Logo churn": "met"}
     content = response.content.decode()
     met = '<span aria-hidden="true">✓</span><span class="visually-hidden">, objective met</span>'
     missed = '<span aria-hidden="true">✗</span><span class="visually-hidden">, objective missed</span>'
     assert f'{cards["GRR"]["value"]} <span class="variance variance-good">{met}' in content
     assert f'{cards["NRR"]["value"]} <span class="variance variance-bad">{missed}' in content
-    assert "Objective at least 95%" in content
+    assert "Objective at least 95%" in content and "so far" not in content
+
+
+def test_the_retention_card_has_no_objective_outside_the_plan(client, data, time_machine):
+    type(data.plan).objects.filter(pk=data.plan.pk).update(grr_objective_bp=9_500, nrr_objective_bp=10_500, max_logo_churn_bp=500)
+    time_machine.move_to("2029-02-01 09:00")  # FY2029: after the plan's 24 months
+
+    response = _retention(client, data.org.executive)
+
+    assert response.context["retention"]["report"].period.label == "FY2029"
+    texts = {card["objective"]["text"] for card in response.context["retention"]["cards"]}
+    assert texts == {"No objective for FY2029 (outside the plan)"}
+    content = response.content.decode()
+    assert "Objective at" not in content and "✓" not in content and "✗" not in content and "so far" not in content
 
 
 def test_no_retention_card_before_any_import_or_contract(client, org):
