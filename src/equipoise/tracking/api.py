@@ -37,6 +37,10 @@ class TrackingQuery(Schema):
     product_application: str = Field("", description="Filter: a product application id.")
     motion: str = Field("", description="Filter: new, renewal or expansion.")
     customer: str = Field("", description="Filter: a customer id.")
+    # "show" by default, as before the parameter existed: an integration that reads every row keeps them.
+    empty: str = Field(
+        "show", description="show: list every row; hide: leave out rows with neither plan nor result in the range (totals are unchanged)."
+    )
 
 
 class FiguresOut(Schema):
@@ -81,6 +85,7 @@ class TrackingOut(Schema):
     other_currencies: list[str]
     periods: list[PeriodOut]
     rows: list[RowOut]
+    hidden_rows: int = Field(description="Rows left out for having neither plan nor result in the range (see the empty parameter).")
     totals: RowOut
 
 
@@ -140,6 +145,7 @@ def table_data(table: Table) -> dict[str, Any]:
             for period in table.periods
         ],
         "rows": [_row(row) for row in table.rows],
+        "hidden_rows": table.hidden_rows,
         "totals": _row(table.totals),
     }
 

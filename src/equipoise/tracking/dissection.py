@@ -7,13 +7,13 @@ page, its partial, the exports and the API all parse the same parameters into it
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 
 from equipoise.core.errors import ApplicationError
 from equipoise.core.periods import month_end
-from equipoise.tracking.domain import FINER_GRAIN, Grain, Period, parse_grain
+from equipoise.tracking.domain import FINER_GRAIN, MONTHLY_GRAINS, Grain, Period, day_label, parse_grain
 
 # Rows a table can show. "org" is the scope's direct reports.
 ROW_DIMENSIONS = ("region", "org", "customer", "motion", "product_line", "product_application")
@@ -62,6 +62,8 @@ class Dissection:
     measure: str = ""
     show: str = "actual"
     filters: tuple[tuple[str, object], ...] = ()
+    # Rows with neither plan nor result in the range are left out unless asked for (``empty=show``).
+    show_empty_rows: bool = False
 
     @property
     def filter_map(self) -> dict[str, object]:
@@ -91,6 +93,8 @@ class Dissection:
             values["measure"] = self.measure
         if self.show and self.show != "actual":
             values["show"] = self.show
+        if self.show_empty_rows:
+            values["empty"] = "show"
         for dimension, value in self.filters:
             values[dimension] = str(value)
         return values
@@ -125,16 +129,28 @@ def _parse_date(text: str, *, field: str, end_of_month: bool) -> date:
         raise ApplicationError(f"{text!r} is not a date: write it as YYYY-MM-DD, for example 2027-01-31.", field=field) from error
 
 
+EMPTY_ROWS_CHOICES = {"hide": False, "show": True}
+
+
 def parse_dissection(params: Mapping[str, str]) -> Dissection:
     """URL (or API) parameters to a :class:`Dissection`. Only the form of each value is checked
-    here; whether the scope, ids and measure exist and may be seen is the selectors' business."""
+    here (and that the range does not end before it starts, in the dates as written); whether the
+    scope, ids and measure exist and may be seen is the selectors' business."""
     rows = (params.get("rows") or "").strip()
     if rows and rows not in ROW_DIMENSIONS:
         raise ApplicationError(f"{rows!r} is not a row dimension: use one of {', '.join(ROW_DIMENSIONS)}.", field="rows")
     show = (params.get("show") or "actual").strip()
     if show not in SHOW_CHOICES:
         raise ApplicationError(f"{show!r} is not a figure to show: use one of {', '.join(SHOW_CHOICES)}.", field="show")
+    empty = (params.get("empty") or "hide").strip()
+    if empty not in EMPTY_ROWS_CHOICES:
+        raise ApplicationError(f"{empty!r} is not a choice for empty rows: use hide or show.", field="empty")
     raw_from, raw_to = (params.get("from") or "").strip(), (params.get("to") or "").strip()
+    start = _parse_date(raw_from, field="from", end_of_month=False) if raw_from else None
+    end = _parse_date(raw_to, field="to", end_of_month=True) if raw_to else None
+    if start is not None and end is not None and end < start:
+        # Said in the dates as written, before monthly grains widen them to whole months.
+        raise ApplicationError(f"The range ends ({day_label(end)}) before it starts ({day_label(start)}): swap the dates.", field="to")
     filters: list[tuple[str, object]] = []
     for dimension in FILTER_DIMENSIONS:
         raw = (params.get(dimension) or "").strip()
@@ -150,9 +166,34 @@ def parse_dissection(params: Mapping[str, str]) -> Dissection:
         scope=(params.get("scope") or "").strip(),
         rows=rows,
         grain=parse_grain((params.get("grain") or Grain.MONTH.value).strip()),
-        start=_parse_date(raw_from, field="from", end_of_month=False) if raw_from else None,
-        end=_parse_date(raw_to, field="to", end_of_month=True) if raw_to else None,
+        start=start,
+        end=end,
         measure=(params.get("measure") or "").strip(),
         show=show,
         filters=tuple(filters),
+        show_empty_rows=EMPTY_ROWS_CHOICES[empty],
     )
+
+
+def widening_notice(view: Dissection, start: date, end: date) -> str:
+    """What to say when the range shown is wider than the range asked for (monthly grains show
+    whole months); empty when it is the range asked for, or when no range was asked for."""
+    asked_start = view.start or start
+    asked_end = view.end or end
+    if view.grain not in MONTHLY_GRAINS or (asked_start, asked_end) == (start, end):
+        return ""
+    columns = "The whole-range column covers" if view.grain == Grain.HORIZON else f"{view.grain.label} columns cover"
+    return (
+        f"{columns} whole months: showing {day_label(start)} – {day_label(end)}"
+        f" (you asked for {day_label(asked_start)} – {day_label(asked_end)}). For exact dates, choose day or week columns."
+    )
+
+
+def form_values(params: Mapping[str, str], *, defaults: Mapping[str, str], choices: Mapping[str, Collection[str]]) -> dict[str, str]:
+    """What the form shows when the parameters could not make a table: each choice as the user
+    made it where it is one of the offered ``choices``, otherwise its default; dates as typed."""
+    values = {key: (params.get(key) or "").strip() for key in ("scope", "rows", "grain", "from", "to", "measure", "show")}
+    for key, offered in choices.items():
+        if values.get(key) not in offered:
+            values[key] = defaults.get(key, "")
+    return values

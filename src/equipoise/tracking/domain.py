@@ -160,12 +160,17 @@ def period_label(grain: Grain, first: date, last: date, fiscal_year_start_month:
     return range_label(first, last)
 
 
+def day_label(day: date) -> str:
+    """2027-01-05 → "5 Jan 2027", as dates read everywhere on the page."""
+    return f"{day.day} {day:%b %Y}"
+
+
 def range_label(start: date, end: date) -> str:
     if start == month_start(start) and end == month_end(end):
         if month_start(start) == month_start(end):
             return f"{start:%b %Y}"
         return f"{start:%b %Y} – {end:%b %Y}"
-    return f"{start.day} {start:%b %Y} – {end.day} {end:%b %Y}"
+    return f"{day_label(start)} – {day_label(end)}"
 
 
 def count_periods(grain: Grain, start: date, end: date, fiscal_year_start_month: int) -> int:
@@ -187,7 +192,7 @@ def count_periods(grain: Grain, start: date, end: date, fiscal_year_start_month:
 
 def validate_range(grain: Grain, start: date, end: date, fiscal_year_start_month: int) -> None:
     if end < start:
-        raise ApplicationError(f"The range ends ({end:%d %b %Y}) before it starts ({start:%d %b %Y}): swap the dates.", field="to")
+        raise ApplicationError(f"The range ends ({day_label(end)}) before it starts ({day_label(start)}): swap the dates.", field="to")
     count = count_periods(grain, start, end, fiscal_year_start_month)
     if count > MAX_PERIODS:
         raise ApplicationError(

@@ -135,6 +135,12 @@ def when_crumbs(view: Dissection, start: date, end: date, *, plan: PlanVersion |
     return crumbs
 
 
+def horizon_view(view: Dissection, plan: PlanVersion) -> Dissection:
+    """The plan's whole horizon, by quarter."""
+    first, last = horizon_range(plan.start_month, plan.horizon_months)
+    return replace(view, grain=Grain.QUARTER, start=first, end=last)
+
+
 def presets(view: Dissection, as_of: date, fiscal_year_start_month: int, plan: PlanVersion | None) -> list[tuple[str, Dissection]]:
     """Ready-made ranges: year to date, horizon to date, the whole horizon, this quarter, this month."""
     year_start, _ = fiscal_year_to_date(as_of, fiscal_year_start_month)
@@ -142,8 +148,7 @@ def presets(view: Dissection, as_of: date, fiscal_year_start_month: int, plan: P
     if plan is not None:
         first, last = horizon_to_date(plan.start_month, plan.horizon_months, as_of)
         choices.append(("Horizon to date", replace(view, grain=Grain.QUARTER, start=first, end=last)))
-        first, last = horizon_range(plan.start_month, plan.horizon_months)
-        choices.append(("Whole horizon", replace(view, grain=Grain.QUARTER, start=first, end=last)))
+        choices.append(("Whole horizon", horizon_view(view, plan)))
     first, last = period_bounds(Grain.QUARTER, as_of, fiscal_year_start_month)
     choices.append(("This quarter", replace(view, grain=Grain.MONTH, start=first, end=last)))
     first, last = period_bounds(Grain.MONTH, as_of, fiscal_year_start_month)

@@ -31,9 +31,9 @@ from equipoise.quotas.selectors import current_allocation
 from equipoise.results.models import Measure, ResultLine
 from equipoise.tracking import actuals, domain, plans
 from equipoise.tracking.actuals import COMPANY, OTHER_KEY, OWN_KEY, SELLER, TEAM, ActualRequest, OrgRow
-from equipoise.tracking.dissection import FILTER_DIMENSIONS, ROW_LABELS, Dissection, drill_period, next_rows
-from equipoise.tracking.domain import MONTHLY_GRAINS, Figures, MonthlyPlan, Period, PlanSplit
-from equipoise.tracking.navigation import Crumb, drill_cell, drill_row, presets, when_crumbs, where_crumbs
+from equipoise.tracking.dissection import FILTER_DIMENSIONS, ROW_LABELS, Dissection, drill_period, next_rows, widening_notice
+from equipoise.tracking.domain import MONTHLY_GRAINS, Figures, Grain, MonthlyPlan, Period, PlanSplit
+from equipoise.tracking.navigation import Crumb, drill_cell, drill_row, horizon_view, presets, when_crumbs, where_crumbs
 from equipoise.tracking.scopes import (
     Scope,
     access_customer_by_id,
@@ -56,6 +56,7 @@ __all__ = [
     "access_scope",
     "at_a_glance",
     "dissect",
+    "form_defaults",
     "home_scope",
     "results_exist",
     "scope_options",
@@ -64,6 +65,7 @@ __all__ = [
 # Customers are many: a table shows the largest this many, and the rest as one row.
 CUSTOMER_ROWS_LIMIT = 50
 MOTION_ORDER = [motion.value for motion in Motion]
+MEASURE_NOUNS = {Measure.BOOKED.value: "bookings", Measure.INVOICED.value: "invoices", Measure.CHURNED.value: "churn"}
 
 
 def results_exist() -> bool:
@@ -87,6 +89,11 @@ class TableRow:
     @property
     def cells(self) -> list[tuple[Figures, Dissection | None]]:
         return list(zip(self.figures, self.cell_drills, strict=True))
+
+    @property
+    def is_empty(self) -> bool:
+        """Neither a result nor a plan in any period (a plan of zero is no plan)."""
+        return not any(figures.actual_minor or figures.plan_minor for figures in self.figures)
 
 
 @dataclass
@@ -131,6 +138,12 @@ class Table:
     filters: list[FilterChip]
     chart: ChartData
     presets: list[tuple[str, Dissection]] = field(default_factory=list)
+    # Said when a monthly grain widened the range asked for to whole months.
+    range_notice: str = ""
+    # Rows left out for having neither plan nor result in the range (see Dissection.show_empty_rows).
+    hidden_rows: int = 0
+    # The plan's whole horizon, when the range lies entirely outside it.
+    plan_horizon_view: Dissection | None = None
 
     @property
     def measure_label(self) -> str:
@@ -147,6 +160,25 @@ class Table:
     @property
     def has_plan(self) -> bool:
         return self.totals.total.plan_minor is not None
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing to show: no result and no plan anywhere in the range (empty rows included)."""
+        return self.totals.is_empty and all(row.is_empty for row in self.rows)
+
+    @property
+    def measure_noun(self) -> str:
+        """What the measure counts, as a plural noun: "no bookings in this range"."""
+        return MEASURE_NOUNS.get(self.measure, "results")
+
+    @property
+    def empty_rows_shown(self) -> int:
+        return sum(1 for row in self.rows if row.kind == "row" and row.is_empty)
+
+    @property
+    def empty_rows_toggle(self) -> Dissection:
+        """The same table with empty rows shown (or hidden again)."""
+        return replace(self.view, show_empty_rows=not self.view.show_empty_rows)
 
 
 @dataclass
@@ -334,6 +366,10 @@ def _plan_for(
     scope, plan, allocation = ctx.scope, ctx.plan, ctx.allocation
     if measure == Measure.CHURNED:
         return None, "", "Churn is not planned: the table shows actuals only."
+    if plan is not None and not _overlaps_horizon(plan, start, end):
+        # A plan of zero would read as a target missed (or beaten): outside its horizon there is none.
+        first, last = domain.horizon_range(plan.start_month, plan.horizon_months)
+        return None, "", f"The plan “{plan.name}” covers {domain.range_label(first, last)}, not this range: the table shows actuals only."
     if scope.kind == COMPANY:
         if plan is None:
             return None, "", "No top-down plan is approved yet: the table shows actuals only."
@@ -358,6 +394,11 @@ def _plan_for(
     split = domain.split_plan(own, filters=ctx.filters, rows=rows, row_facts=others)
     whose = "the team's quota" if scope.kind == TEAM else "the seller's quota"
     return split, f"Plan: {whose} from “{allocation.plan.name}”.", ""
+
+
+def _overlaps_horizon(plan: PlanVersion, start: date, end: date) -> bool:
+    first, last = domain.horizon_range(plan.start_month, plan.horizon_months)
+    return start <= last and first <= end
 
 
 def _row_plan(split: PlanSplit | None, dimension: str, key: object) -> MonthlyPlan | None:
@@ -573,6 +614,12 @@ def dissect(user: Any, view: Dissection, *, today: date | None = None) -> Table:
         elif rows_dimension != "customer":
             rows.sort(key=lambda row: (row.label.casefold(), row.key))
 
+    hidden_rows = 0
+    if not view.show_empty_rows:
+        # Rows that are zero in every period: leaving them out changes no total.
+        shown_rows = [row for row in rows if row.kind != "row" or not row.is_empty]
+        hidden_rows, rows = len(rows) - len(shown_rows), shown_rows
+
     shown = [sum(row.figures[position].actual_minor for row in rows) for position in range(width)]
     remainder = [total - part for total, part in zip(total_actual, shown, strict=True)]
     if any(remainder):
@@ -625,7 +672,30 @@ def dissect(user: Any, view: Dissection, *, today: date | None = None) -> Table:
         filters=chips,
         chart=_chart(base=base, start=start, end=end, as_of=as_of, totals=totals, plan_months=total_plan),
         presets=presets(canonical, as_of, company.fiscal_year_start_month, plan),
+        range_notice=widening_notice(view, start, end),
+        hidden_rows=hidden_rows,
+        plan_horizon_view=horizon_view(canonical, plan) if plan is not None and not _overlaps_horizon(plan, start, end) else None,
     )
+
+
+def form_defaults(user: Any, scope_text: str) -> tuple[Scope, dict[str, str]]:
+    """For a form whose parameters could not make a table: the scope it stands for (the user's own
+    when the one asked for is malformed) and the choices a fresh table makes there."""
+    try:
+        scope = access_scope(user, scope_text)
+    except NotFound:
+        raise
+    except ApplicationError:
+        scope = home_scope(user)
+    filters = {"customer": scope.customer.pk} if scope.customer is not None else {}
+    defaults = {
+        "scope": scope.text,
+        "rows": _default_rows(scope, filters),
+        "grain": Grain.MONTH.value,
+        "measure": company_get().actual_measure,
+        "show": "actual",
+    }
+    return scope, defaults
 
 
 # --- at a glance -----------------------------------------------------------------------------------

@@ -84,25 +84,38 @@ def _context(request: HttpRequest) -> tuple[dict[str, Any], int]:
         raise
     except ApplicationError as problem:
         error = problem
-    current = table.scope if table is not None else None
     if table is not None:
+        scope = table.scope
         values = table.view.params()
         hidden_filters = [(dimension, str(value)) for dimension, value in table.view.filters]
+        if table.view.show_empty_rows:
+            hidden_filters.append(("empty", "show"))
     else:
-        values = {key: request.GET.get(key, "") for key in ("scope", "rows", "grain", "from", "to", "measure", "show")}
+        scope, defaults = selectors.form_defaults(user, request.GET.get("scope", ""))
         hidden_filters = [(dimension, request.GET[dimension]) for dimension in dissection.FILTER_DIMENSIONS if request.GET.get(dimension)]
+        if request.GET.get("empty") == "show":
+            hidden_filters.append(("empty", "show"))
+    scope_options = selectors.scope_options(user, scope)
+    row_options = [(key, label) for key, label in dissection.ROW_LABELS.items() if key != "org" or scope.has_reports]
+    grain_options = [(grain.value, grain.label) for grain in domain.Grain]
+    show_options = list(dissection.SHOW_CHOICES.items())
+    if table is None:
+        # Keep what the user chose where it can be chosen, and the defaults elsewhere (never the
+        # first option of a list, which is not the default: days for the columns).
+        offered = {"scope": scope_options, "rows": row_options, "grain": grain_options, "measure": MEASURE_OPTIONS, "show": show_options}
+        values = dissection.form_values(
+            request.GET, defaults=defaults, choices={key: [value for value, _ in options] for key, options in offered.items()}
+        )
     context: dict[str, Any] = {
         "values": values,
         "hidden_filters": hidden_filters,
         "table": table,
         "error": error,
-        "scope_options": selectors.scope_options(user, current),
-        "row_options": [
-            (key, label) for key, label in dissection.ROW_LABELS.items() if table is None or key != "org" or table.scope.has_reports
-        ],
-        "grain_options": [(grain.value, grain.label) for grain in domain.Grain],
+        "scope_options": scope_options,
+        "row_options": row_options,
+        "grain_options": grain_options,
         "measure_options": MEASURE_OPTIONS,
-        "show_options": list(dissection.SHOW_CHOICES.items()),
+        "show_options": show_options,
         "imports_url": reverse("results:batches"),
     }
     if table is not None:

@@ -57,6 +57,61 @@ def test_the_executive_drills_from_company_to_customer_and_back(page, live_serve
     _shows(page, "Company by region, 1 Jan 2027 – 31 Mar 2027")
 
 
+def _charts_drawn(page: Any) -> None:
+    """Wait until both charts are plotted from the data on the page now: Plotly's own state on the
+    element and traces in its SVG (a stale copy of an old drawing has the SVG but not the state)."""
+    page.wait_for_function(
+        """() => {
+            const source = document.getElementById("tracking-chart-data");
+            if (!source) return false;
+            const points = JSON.parse(source.textContent).points.length;
+            return ["chart-cumulative", "chart-motion"].every((id) => {
+                const chart = document.getElementById(id);
+                return chart && chart._fullLayout && chart.data && chart.querySelectorAll(".main-svg .trace").length > 0
+                    && (id !== "chart-cumulative" || chart.data.every((trace) => trace.x.length === points));
+            });
+        }"""
+    )
+
+
+def test_back_and_forward_after_a_drill_draw_the_charts_again(page, live_server, data):
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    _sign_in(page, live_server, "executive")
+    page.goto(f"{live_server.url}/tracking/?{Q1}")
+    _charts_drawn(page)
+
+    page.get_by_role("link", name=re.compile("^Feb 2027")).click()
+    page.wait_for_url(re.compile(r"grain=week"))
+    _shows(page, "Company by region, 1 Feb 2027 – 28 Feb 2027")
+    _charts_drawn(page)
+
+    page.go_back()
+    page.wait_for_url(re.compile(r"tracking/\?from=2027-01-01"))
+    _shows(page, "Company by region, 1 Jan 2027 – 31 Mar 2027")
+    _charts_drawn(page)
+    assert page.evaluate("document.getElementById('chart-cumulative').data.map((trace) => trace.x.length)") == [3, 3]
+
+    page.go_forward()
+    page.wait_for_url(re.compile(r"grain=week"))
+    _shows(page, "Company by region, 1 Feb 2027 – 28 Feb 2027")
+    _charts_drawn(page)
+    assert page.evaluate("document.getElementById('chart-cumulative').data.map((trace) => trace.x.length)") == [28, 28]
+    assert errors == []
+
+
+def test_changing_only_what_the_cells_show_keeps_the_charts(page, live_server, data):
+    _sign_in(page, live_server, "manager")
+    page.goto(f"{live_server.url}/tracking/?{Q1}")
+    _charts_drawn(page)
+
+    page.get_by_label("Period cells show").select_option("plan")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url(re.compile(r"show=plan"))
+
+    _charts_drawn(page)  # the same figures, in new chart elements
+
+
 def test_a_period_drills_into_weeks_and_the_form_changes_the_rows(page, live_server, data):
     _sign_in(page, live_server, "manager")
     page.goto(f"{live_server.url}/tracking/?{Q1}")

@@ -75,9 +75,44 @@ def test_parse_dissection_reads_the_url_and_round_trips():
         ({"region": "north"}, "region", "is not an id"),
         ({"customer": "-1"}, "customer", "is not an id"),
         ({"show": "everything"}, "show", "is not a figure to show"),
+        ({"empty": "maybe"}, "empty", "is not a choice for empty rows"),
+        ({"from": "2027-02-01", "to": "2027-01-31"}, "to", r"ends \(31 Jan 2027\) before it starts \(1 Feb 2027\)"),
     ],
 )
 def test_parse_dissection_refuses_malformed_parameters(params, field, message):
     with pytest.raises(ApplicationError, match=message) as error:
         dissection.parse_dissection(params)
     assert error.value.field == field
+
+
+def test_showing_empty_rows_round_trips_and_is_left_out_of_the_url_by_default():
+    shown = dissection.parse_dissection({"rows": "org", "empty": "show"})
+
+    assert shown.show_empty_rows is True
+    assert shown.params()["empty"] == "show"
+    assert dissection.parse_dissection(shown.params()) == shown
+    assert "empty" not in dissection.parse_dissection({"rows": "org", "empty": "hide"}).params()
+
+
+def test_the_form_keeps_offered_choices_and_falls_back_to_the_defaults():
+    values = dissection.form_values(
+        {"rows": "org", "grain": "fortnight", "from": "garbage", "show": "plan"},
+        defaults={"scope": "seller:5", "rows": "customer", "grain": "month", "measure": "booked", "show": "actual"},
+        choices={
+            "scope": ["seller:5"],
+            "rows": ["customer", "motion"],
+            "grain": ["day", "month"],
+            "measure": ["booked"],
+            "show": ["actual", "plan"],
+        },
+    )
+
+    assert values == {
+        "scope": "seller:5",
+        "rows": "customer",
+        "grain": "month",
+        "from": "garbage",
+        "to": "",
+        "measure": "booked",
+        "show": "plan",
+    }
