@@ -18,7 +18,7 @@ from equipoise.api.schemas import ERRORS, acting_user
 from equipoise.tracking import dissection, selectors
 from equipoise.tracking.dissection import Dissection
 from equipoise.tracking.domain import Figures
-from equipoise.tracking.selectors import Table, TableRow
+from equipoise.tracking.tables import Table, TableRow
 
 router = Router(tags=["tracking"])
 

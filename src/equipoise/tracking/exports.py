@@ -18,7 +18,7 @@ from openpyxl.cell.cell import TYPE_STRING  # type: ignore[import-untyped, unuse
 
 from equipoise.core.money import Money, minor_unit_exponent
 from equipoise.tracking.domain import Figures
-from equipoise.tracking.selectors import Table, TableRow
+from equipoise.tracking.tables import Table, TableRow
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 HEADER = ["Row", "Period", "From", "To", "Plan", "Actual", "Variance", "Attainment %", "Pace %", "Projection", "Currency"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -42,19 +42,18 @@ from equipoise.tracking.scopes import (
     scope_options,
     with_reports_flag,
 )
+from equipoise.tracking.tables import ChartData, FilterChip, Table, TableRow
 
 __all__ = [
     "CUSTOMER_ROWS_LIMIT",
     "ChartData",
     "Crumb",
     "FilterChip",
-    "Glance",
     "Scope",
     "Table",
     "TableRow",
     "access_customer_by_id",
     "access_scope",
-    "at_a_glance",
     "dissect",
     "form_defaults",
     "home_scope",
@@ -65,7 +64,6 @@ __all__ = [
 # Customers are many: a table shows the largest this many, and the rest as one row.
 CUSTOMER_ROWS_LIMIT = 50
 MOTION_ORDER = [motion.value for motion in Motion]
-MEASURE_NOUNS = {Measure.BOOKED.value: "bookings", Measure.INVOICED.value: "invoices", Measure.CHURNED.value: "churn"}
 
 
 def results_exist() -> bool:
@@ -73,112 +71,6 @@ def results_exist() -> bool:
 
 
 # --- the table -----------------------------------------------------------------------------------
-
-
-@dataclass
-class TableRow:
-    key: str
-    label: str
-    figures: list[Figures]
-    total: Figures
-    drill: Dissection | None = None
-    cell_drills: list[Dissection | None] = field(default_factory=list)
-    kind: str = "row"  # "row"; "own": a manager's own results; "other": the rest; "total"
-    note: str = ""
-
-    @property
-    def cells(self) -> list[tuple[Figures, Dissection | None]]:
-        return list(zip(self.figures, self.cell_drills, strict=True))
-
-    @property
-    def is_empty(self) -> bool:
-        """Neither a result nor a plan in any period (a plan of zero is no plan)."""
-        return not any(figures.actual_minor or figures.plan_minor for figures in self.figures)
-
-
-@dataclass
-class ChartData:
-    """Figures for the two charts, in minor units (the view converts them for drawing)."""
-
-    points: list[date]
-    cumulative_plan: list[int] | None
-    cumulative_actual: list[int | None]
-    months: list[date]
-    month_plan: list[int] | None
-    month_actual_by_motion: dict[str, list[int]]
-
-
-@dataclass
-class FilterChip:
-    dimension: str
-    dimension_label: str
-    value_label: str
-    remove: Dissection
-
-
-@dataclass
-class Table:
-    view: Dissection
-    scope: Scope
-    measure: str
-    currency: str
-    as_of: date
-    start: date
-    end: date
-    periods: list[Period]
-    period_drills: list[Dissection | None]
-    rows_dimension: str
-    rows: list[TableRow]
-    totals: TableRow
-    plan_source: str
-    plan_note: str
-    other_currencies: list[str]
-    where: list[Crumb]
-    when: list[Crumb]
-    filters: list[FilterChip]
-    chart: ChartData
-    presets: list[tuple[str, Dissection]] = field(default_factory=list)
-    # Said when a monthly grain widened the range asked for to whole months.
-    range_notice: str = ""
-    # Rows left out for having neither plan nor result in the range (see Dissection.show_empty_rows).
-    hidden_rows: int = 0
-    # The plan's whole horizon, when the range lies entirely outside it.
-    plan_horizon_view: Dissection | None = None
-
-    @property
-    def measure_label(self) -> str:
-        return str(Measure(self.measure).label)
-
-    @property
-    def rows_label(self) -> str:
-        return ROW_LABELS[self.rows_dimension]
-
-    @property
-    def columns(self) -> list[tuple[Period, Dissection | None]]:
-        return list(zip(self.periods, self.period_drills, strict=True))
-
-    @property
-    def has_plan(self) -> bool:
-        return self.totals.total.plan_minor is not None
-
-    @property
-    def is_empty(self) -> bool:
-        """Nothing to show: no result and no plan anywhere in the range (empty rows included)."""
-        return self.totals.is_empty and all(row.is_empty for row in self.rows)
-
-    @property
-    def measure_noun(self) -> str:
-        """What the measure counts, as a plural noun: "no bookings in this range"."""
-        return MEASURE_NOUNS.get(self.measure, "results")
-
-    @property
-    def empty_rows_shown(self) -> int:
-        return sum(1 for row in self.rows if row.kind == "row" and row.is_empty)
-
-    @property
-    def empty_rows_toggle(self) -> Dissection:
-        """The same table with empty rows shown (or hidden again)."""
-        return replace(self.view, show_empty_rows=not self.view.show_empty_rows)
 
 
 @dataclass
@@ -696,34 +588,3 @@ def form_defaults(user: Any, scope_text: str) -> tuple[Scope, dict[str, str]]:
         "show": "actual",
     }
     return scope, defaults
-
-
-# --- at a glance -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Glance:
-    """One period's plan against actual for a user's own scope: a card on the home page, linked to
-    the table it summarises."""
-
-    label: str
-    table: Table
-
-    @property
-    def figures(self) -> Figures:
-        return self.table.totals.total
-
-
-# The home page's periods, named as the tracking page's ready-made ranges.
-GLANCE_PRESETS = ("This month", "Year to date")
-
-
-def at_a_glance(user: Any, *, today: date | None = None) -> list[Glance]:
-    """This month and the fiscal year to date for the user's widest scope (the company, their team,
-    or their own results), exactly as the tracking page shows those ranges; none before any result
-    is imported. Raises AccessDenied for a login linked to nobody, as every tracking route does."""
-    if not results_exist():
-        return []
-    as_of = today or timezone.localdate()
-    ranges = dict(presets(Dissection(rows="motion"), as_of, company_get().fiscal_year_start_month, None))
-    return [Glance(label=label, table=dissect(user, ranges[label], today=as_of)) for label in GLANCE_PRESETS]

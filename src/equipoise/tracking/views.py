@@ -22,7 +22,7 @@ from equipoise.core.errors import AccessDenied, ApplicationError, NotFound
 from equipoise.core.money import Money
 from equipoise.org.models import Motion
 from equipoise.tracking import dissection, domain, exports, selectors
-from equipoise.tracking.selectors import ChartData, Table
+from equipoise.tracking.tables import ChartData, Table
 
 # One colour per motion on every chart, so a motion is recognised from chart to chart.
 MOTION_COLOURS = {"new": "#1f3a5f", "renewal": "#f4c95d", "expansion": "#4f8fc0"}

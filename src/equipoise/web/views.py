@@ -13,7 +13,7 @@ from equipoise.quotas.selectors import current_allocation
 from equipoise.results import retention_selectors
 from equipoise.results.retention_views import report_query, retention_cards
 from equipoise.results.services import user_may_import
-from equipoise.tracking.selectors import Glance, at_a_glance
+from equipoise.tracking.glance import Glance, at_a_glance
 
 
 @login_required

@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 
 from equipoise.results.retention_selectors import retention_report
 from equipoise.tracking.dissection import Grain
-from equipoise.tracking.selectors import at_a_glance
+from equipoise.tracking.glance import at_a_glance
 from equipoise.tracking.tests.test_selectors import _more_results
 
 
