@@ -11,12 +11,16 @@ from datetime import date
 from decimal import Decimal
 
 from equipoise.core.errors import ApplicationError
-from equipoise.core.money import allocate_minor
+from equipoise.core.money import Money, allocate_minor
 from equipoise.core.periods import fiscal_year_of, month_range
 
 MIN_HORIZON_MONTHS = 12
 MAX_HORIZON_MONTHS = 36
 FULL_SHARE_BP = 10_000
+# The largest amount anyone may type, in minor units (a hundred trillion in a two-decimal currency).
+# Far above any real plan, yet low enough that sums of thousands of such amounts stay within the
+# 64-bit integers the database stores and adds: a typo with extra zeros is refused, not a crash.
+MAX_AMOUNT_MINOR = 10**16
 _WEIGHT_PLACES = Decimal("0.000001")
 
 
@@ -31,6 +35,19 @@ def validate_horizon(horizon_months: int) -> int:
             field="horizon_months",
         )
     return horizon_months
+
+
+def validate_amount(amount_minor: int, *, currency: str, field: str, what: str) -> int:
+    """Refuse a negative amount or one above :data:`MAX_AMOUNT_MINOR`, naming ``what`` it is.
+
+    ``amount_minor`` is in minor units of ``currency``; the message shows the limit in major units.
+    """
+    if amount_minor < 0:
+        raise ApplicationError(f"{what} cannot be negative.", field=field)
+    if amount_minor > MAX_AMOUNT_MINOR:
+        limit = Money.from_minor(MAX_AMOUNT_MINOR, currency).amount
+        raise ApplicationError(f"{what} is too large: amounts go up to {currency} {limit:,}. Check for extra zeros.", field=field)
+    return amount_minor
 
 
 def validate_weights(raw_weights: Sequence[object]) -> list[Decimal]:

@@ -76,15 +76,15 @@ def plan_create(
     if kind not in PlanKind.values:
         raise ApplicationError(f"{kind!r} is not a plan kind; use one of {', '.join(PlanKind.values)}.", field="kind")
     domain.validate_horizon(horizon_months)
-    if total_target_minor < 0:
-        raise ApplicationError("The total target cannot be negative.", field="total_target")
+    currency = validate_currency(currency)
+    domain.validate_amount(total_target_minor, currency=currency, field="total_target", what="The total target")
     _validate_growth(growth_bp_per_month)
     plan = PlanVersion(
         name=name.strip(),
         kind=kind,
         start_month=month_start(start_month),
         horizon_months=horizon_months,
-        currency=validate_currency(currency),
+        currency=currency,
         total_target_minor=total_target_minor,
         grr_objective_bp=_validate_bp(grr_objective_bp, "grr_objective", maximum=10_000),
         nrr_objective_bp=_validate_bp(nrr_objective_bp, "nrr_objective", maximum=1_000_000),
@@ -131,8 +131,8 @@ def plan_update(*, actor: Any, plan: PlanVersion, reason: str = "", **changes: A
         changes["name"] = str(changes["name"]).strip()
     if "growth_bp_per_month" in changes:
         _validate_growth(changes["growth_bp_per_month"])
-    if changes.get("total_target_minor", 0) < 0:
-        raise ApplicationError("The total target cannot be negative.", field="total_target")
+    if "total_target_minor" in changes:
+        domain.validate_amount(changes["total_target_minor"], currency=plan.currency, field="total_target", what="The total target")
     for field in ("grr_objective_bp", "nrr_objective_bp", "max_logo_churn_bp"):
         if field in changes:
             _validate_bp(changes[field], field.removesuffix("_bp"), maximum=1_000_000 if field == "nrr_objective_bp" else 10_000)
@@ -184,7 +184,7 @@ def bucket_add(
         product_line = product_application.product_line
     if customer is not None and not customer.is_named_account:
         raise ApplicationError(f"{customer} is not a named account; only named accounts get their own bucket.", field="customer")
-    _validate_target(target_minor, target_share_bp)
+    _validate_target(target_minor, target_share_bp, currency=plan.currency)
     key = _bucket_key(region, product_line, product_application, customer, motion)
     if plan.buckets.filter(key=key).exists():
         raise ApplicationError("This plan already has a bucket for that combination; edit its target instead.", field="bucket")
@@ -208,11 +208,11 @@ def bucket_add(
     return bucket
 
 
-def _validate_target(target_minor: int | None, target_share_bp: int | None) -> None:
+def _validate_target(target_minor: int | None, target_share_bp: int | None, *, currency: str) -> None:
     if (target_minor is None) == (target_share_bp is None):
         raise ApplicationError("Give the bucket either an amount or a share of the total, not both.", field="target")
-    if target_minor is not None and target_minor < 0:
-        raise ApplicationError("A bucket target cannot be negative.", field="target")
+    if target_minor is not None:
+        domain.validate_amount(target_minor, currency=currency, field="target", what="A bucket target")
     if target_share_bp is not None and not 0 < target_share_bp <= domain.FULL_SHARE_BP:
         raise ApplicationError("A bucket share must be above 0% and at most 100%.", field="target_share")
 
@@ -224,7 +224,7 @@ def bucket_set_target(
     require_role(actor, PLAN_EDITOR_ROLES, "edit plans")
     plan = PlanVersion.objects.select_for_update().get(pk=bucket.plan_id)
     _require_draft(plan)
-    _validate_target(target_minor, target_share_bp)
+    _validate_target(target_minor, target_share_bp, currency=plan.currency)
     bucket.target_kind = TargetKind.SHARE if target_share_bp is not None else TargetKind.AMOUNT
     bucket.target_share_bp = target_share_bp
     bucket.target_minor = target_minor or 0
@@ -322,8 +322,7 @@ def plan_month_set(*, actor: Any, plan: PlanVersion, bucket_id: int, month: date
     require_role(actor, PLAN_EDITOR_ROLES, "edit plans")
     plan = PlanVersion.objects.select_for_update().get(pk=plan.pk)
     _require_draft(plan)
-    if amount_minor < 0:
-        raise ApplicationError("A monthly plan amount cannot be negative.", field="amount")
+    domain.validate_amount(amount_minor, currency=plan.currency, field="amount", what="A monthly plan amount")
     if not plan.buckets.filter(pk=bucket_id).exists():
         raise ApplicationError("That bucket is not part of this plan.", field="bucket")
     row = PlanMonth.objects.filter(plan=plan, bucket_id=bucket_id, month=month_start(month)).select_related("bucket").first()

@@ -355,6 +355,16 @@ class CommitCell:
         return self.amount_minor is not None and self.amount_minor != self.saved_minor
 
 
+@dataclass(frozen=True)
+class MotionTotal:
+    """One motion's footer of the commit grid, in minor units."""
+
+    commit_minor: int
+    committed_months: int
+    quota_committed_minor: int | None
+    quota_horizon_minor: int | None
+
+
 @dataclass
 class CommitGrid:
     """Months × motions of commit inputs for one person, prefilled with their saved commits.
@@ -424,12 +434,25 @@ class CommitGrid:
         return [cell for cell in self.cells if cell.error]
 
     @property
-    def motion_totals(self) -> list[tuple[int, int | None]]:
-        """Per motion: saved commits and quota over all months (quota None without an allocation)."""
+    def motion_totals(self) -> list[MotionTotal]:
+        """Per motion: saved commits, the quota of the same months, and the quota over the horizon.
+
+        Commits are usually entered a few months ahead, not for the whole horizon: set against the
+        horizon's quota they would show a gap that is only months nobody has committed yet. So the
+        quota beside the commit total covers exactly the months with a saved commit. Quotas are
+        None without an allocation.
+        """
         totals = []
         for position in range(len(self.motions)):
             column = [row[position] for row in self.rows]
-            quotas = [cell.quota_minor for cell in column]
-            quota_total = None if any(q is None for q in quotas) else sum(q or 0 for q in quotas)
-            totals.append((sum(cell.saved_minor or 0 for cell in column), quota_total))
+            has_quota = all(cell.quota_minor is not None for cell in column)
+            committed = [cell for cell in column if cell.saved_minor is not None]
+            totals.append(
+                MotionTotal(
+                    commit_minor=sum(cell.saved_minor or 0 for cell in committed),
+                    committed_months=len(committed),
+                    quota_committed_minor=sum(cell.quota_minor or 0 for cell in committed) if has_quota else None,
+                    quota_horizon_minor=sum(cell.quota_minor or 0 for cell in column) if has_quota else None,
+                )
+            )
         return totals

@@ -110,6 +110,16 @@ def access_commit_by_id(user: Any, commit_id: int) -> Commit:
     return commit
 
 
+def committed_months(user: Any, *, months: list[date]) -> list[date]:
+    """The months of ``months`` for which anyone in the user's view saved a commit, in order.
+
+    Commits are entered a few months ahead, not for a whole horizon: a quota-vs-commit total must
+    cover only these months, or months nobody has committed yet read as a shortfall.
+    """
+    found = set(commits_visible(user).filter(month__in=months).order_by().values_list("month", flat=True).distinct())
+    return [month for month in months if month in found]
+
+
 @dataclass
 class CommitGapRow:
     person: Person

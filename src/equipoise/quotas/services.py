@@ -17,6 +17,7 @@ from equipoise.core.money import allocate_minor, validate_currency
 from equipoise.core.periods import add_months, month_end, month_range, month_start
 from equipoise.org.models import Motion, Person, Region, Territory
 from equipoise.org.selectors import access_person_by_id, person_for_user, sales_head, user_role
+from equipoise.planning import domain as planning_domain
 from equipoise.planning import history
 from equipoise.planning.models import PlanBucket, PlanState, PlanVersion
 from equipoise.planning.services import require_role
@@ -330,9 +331,8 @@ def commit_upsert(*, actor: Any, person_id: int, month: date, motion: str, amoun
         raise AccessDenied("Sellers enter their own commits only.")
     if motion not in Motion.values:
         raise ApplicationError(f"{motion!r} is not a motion; use new, renewal or expansion.", field="motion")
-    if amount_minor < 0:
-        raise ApplicationError("A commit cannot be negative.", field="amount")
     currency = validate_currency(currency)
+    planning_domain.validate_amount(amount_minor, currency=currency, field="amount", what="A commit")
     month = month_start(month)
     values = {
         "amount_minor": amount_minor,

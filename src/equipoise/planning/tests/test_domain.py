@@ -93,3 +93,23 @@ def test_annual_totals_follow_the_fiscal_year():
     months = {date(2027, m, 1): 10 for m in range(1, 13)} | {date(2028, m, 1): 20 for m in range(1, 13)}
     assert domain.annual_totals(months, 1) == {"FY2027": 120, "FY2028": 240}
     assert domain.annual_totals(months, 4) == {"FY2027": 30, "FY2028": 90 + 60, "FY2029": 180}
+
+
+@pytest.mark.parametrize(
+    ("amount_minor", "currency", "message"),
+    [
+        (-1, "EUR", "A commit cannot be negative."),
+        (10**16 + 1, "EUR", "A commit is too large: amounts go up to EUR 100,000,000,000,000.00. Check for extra zeros."),
+        (10**16 + 1, "JPY", "A commit is too large: amounts go up to JPY 10,000,000,000,000,000. Check for extra zeros."),
+    ],
+)
+def test_validate_amount_refuses_negative_and_too_large_amounts(amount_minor, currency, message):
+    with pytest.raises(ApplicationError) as error:
+        domain.validate_amount(amount_minor, currency=currency, field="amount", what="A commit")
+    assert error.value.message == message
+    assert error.value.field == "amount"
+
+
+@pytest.mark.parametrize("amount_minor", [0, 1, 10**16])
+def test_validate_amount_passes_amounts_within_the_limit(amount_minor):
+    assert domain.validate_amount(amount_minor, currency="EUR", field="amount", what="A commit") == amount_minor

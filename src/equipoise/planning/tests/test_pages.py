@@ -139,6 +139,19 @@ def test_create_rejects_a_negative_target_naming_the_field(client, org):
     assert PlanVersion.objects.count() == 0
 
 
+def test_create_rejects_a_target_too_large_to_store_naming_the_field(client, org):
+    # given a total target with far too many zeros (it used to overflow the database: a server error)
+    client.force_login(org.executive)
+    # when the executive creates the plan
+    response = client.post(reverse("planning:create"), _create_form(total_target="1e30"))
+    # then the field says what is wrong and nothing is created
+    assert response.status_code == 400
+    assert response.context["form"].errors == {
+        "total_target": ["The total target is too large: amounts go up to EUR 100,000,000,000,000.00. Check for extra zeros."]
+    }
+    assert PlanVersion.objects.count() == 0
+
+
 def test_create_rejects_a_horizon_of_40_months_naming_the_field(client, org):
     client.force_login(org.executive)
     response = client.post(reverse("planning:create"), _create_form(horizon_months="40"))
@@ -308,6 +321,17 @@ def test_add_bucket_rejects_a_negative_target(client, org, draft_plan):
     )
     assert response.status_code == 400
     assert response.context["form"].errors == {"target": ["A bucket target cannot be negative."]}
+    assert draft_plan.buckets.count() == 3
+
+
+def test_add_bucket_rejects_a_target_too_large_to_store(client, org, draft_plan):
+    client.force_login(org.executive)
+    form = {"region": org.south.pk, "motion": "renewal", "target": "99999999999999999999"}
+    response = client.post(reverse("planning:bucket_add", args=[draft_plan.pk]), form)
+    assert response.status_code == 400
+    assert response.context["form"].errors == {
+        "target": ["A bucket target is too large: amounts go up to EUR 100,000,000,000,000.00. Check for extra zeros."]
+    }
     assert draft_plan.buckets.count() == 3
 
 

@@ -98,12 +98,12 @@ def test_team_gap_without_quotas_asks_to_allocate_first(client, org, approved_pl
     _bottom_up(org)
     client.force_login(org.executive)
     response = client.get(reverse("planning:gap", args=[approved_plan.pk]))
-    assert response.context["team"] == {"allocation": None, "rows": []}
+    assert response.context["team"] == {"allocation": None, "rows": [], "months": []}
     assert "No quotas allocated from this plan yet" in response.content.decode()
 
 
-def test_team_gap_shows_quota_against_commit_per_manager(client, org, approved_plan, django_assert_max_num_queries):
-    # given quotas allocated from the top-down plan and one commit by Sam (Maria's team)
+def test_team_gap_sets_quota_against_commit_over_the_committed_months(client, org, approved_plan, django_assert_max_num_queries):
+    # given quotas allocated from the top-down plan and one commit by Sam (Maria's team), for Jan 2027 only
     _bottom_up(org)
     quota_allocate(actor=org.executive, plan=approved_plan)
     commit_upsert(actor=org.seller, person_id=org.sam.pk, month=date(2027, 1, 1), motion="new", amount_minor=100_000, currency="EUR")
@@ -111,17 +111,48 @@ def test_team_gap_shows_quota_against_commit_per_manager(client, org, approved_p
     # when the executive opens the gap page
     with django_assert_max_num_queries(30):
         response = client.get(reverse("planning:gap", args=[approved_plan.pk]))
-    # then each manager's team shows its quota, its sellers' commits and the gap
+    # then each manager's team shows its quota of Jan 2027 (not of the 24 months), its sellers' commits and the gap
+    assert response.context["team"]["months"] == [date(2027, 1, 1)]
     rows = [(row.person.label, row.quota_total, row.commit_total, row.gap_total) for row in response.context["team"]["rows"]]
     assert rows == [
-        ("Sales (Vera VP)", 120_000_000, 100_000, -119_900_000),
-        ("North (Maria Manager)", 80_000_000, 100_000, -79_900_000),
-        ("South (Omar Manager)", 40_000_000, 0, -40_000_000),
+        ("Sales (Vera VP)", 5_000_001, 100_000, -4_900_001),
+        ("North (Maria Manager)", 3_333_334, 100_000, -3_233_334),
+        ("South (Omar Manager)", 1_666_667, 0, -1_666_667),
     ]
     content = response.content.decode()
+    assert "Over the 1 month with commits, Jan 2027 to Jan 2027, not the whole horizon" in content
     assert '<th scope="row" class="fw-normal team-depth-1">North (Maria Manager)</th>' in content
-    assert '−799,000.00<span class="visually-hidden"> (unfavourable)</span>' in content
+    assert '−32,333.34<span class="visually-hidden"> (unfavourable)</span>' in content
     assert "Sam Seller" not in content
+
+
+def test_team_gap_before_any_commit_says_none_was_entered(client, org, approved_plan):
+    # given quotas allocated from the top-down plan and no commit at all
+    _bottom_up(org)
+    quota_allocate(actor=org.executive, plan=approved_plan)
+    client.force_login(org.executive)
+    # when the executive opens the gap page
+    response = client.get(reverse("planning:gap", args=[approved_plan.pk]))
+    # then the team view says no one has committed yet, instead of showing every quota as a shortfall
+    assert response.context["team"]["rows"] == []
+    content = response.content.decode()
+    assert "No commits entered yet" in content
+    assert "Commit coverage" not in content
+
+
+def test_gap_refuses_to_compare_a_plan_with_itself(client, org, approved_plan):
+    _bottom_up(org)
+    client.force_login(org.executive)
+    response = client.get(reverse("planning:gap", args=[approved_plan.pk]), {"bottom_up": approved_plan.pk})
+    assert response.status_code == 404
+
+
+def test_the_gap_of_a_bottom_up_plan_opens_against_the_approved_top_down(client, org, approved_plan):
+    bottom_up = _bottom_up(org)
+    client.force_login(org.executive)
+    response = client.get(reverse("planning:gap", args=[bottom_up.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == f"/plans/{approved_plan.pk}/gap/?bottom_up={bottom_up.pk}"
 
 
 def test_a_bottom_up_grid_links_to_the_gap_against_the_approved_top_down(client, org, approved_plan):

@@ -202,6 +202,9 @@ def test_cell_edit_updates_the_month_and_everything_it_feeds(client, org, draft_
         ("lots", "&#x27;lots&#x27; is not an amount: write digits such as 1250000 or 1,250,000.00."),
         ("100.123", "&#x27;100.123&#x27; has more than 2 decimals, the most EUR allows."),
         ("", "Enter an amount in EUR, or press Escape to cancel."),
+        # a typo with too many zeros used to overflow the database's integers: a server error
+        ("1e30", "A monthly plan amount is too large: amounts go up to EUR 100,000,000,000,000.00. Check for extra zeros."),
+        ("99999999999999999999", "A monthly plan amount is too large: amounts go up to EUR 100,000,000,000,000.00. Check for extra zeros."),
     ],
 )
 def test_invalid_cell_input_shows_the_error_and_changes_nothing(client, org, draft_plan, typed, message):

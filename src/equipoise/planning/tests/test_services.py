@@ -141,3 +141,35 @@ def test_seasonality_learned_needs_enough_history(org):
         seasonality_create(actor=org.executive, name="Too short", kind="learned", history={date(2026, 1, 1): 1})
     profile = seasonality_create(actor=org.executive, name="Q4 heavy", kind="manual", weights=[1] * 9 + [2, 2, 3])
     assert profile.weights[-1] == "2.2500"  # 3 of 16 weight units, normalised to average 1
+
+
+@pytest.mark.parametrize("amount_minor", [10**16 + 1, 10**30])
+def test_amounts_beyond_the_limit_are_refused_everywhere_and_change_nothing(org, amount_minor):
+    # given a draft with one bucket
+    plan = _draft(org)
+    bucket = bucket_add(actor=org.executive, plan=plan, region=org.north, target_minor=1_200_000)
+    months_before = list(PlanMonth.objects.filter(plan=plan).order_by("id").values_list("amount_minor", flat=True))
+    # when someone sets a total, a bucket target or a month beyond the limit, then each is refused by field
+    with pytest.raises(ApplicationError) as create_error:
+        plan_create(actor=org.executive, name="Typo", start_month=date(2027, 1, 1), total_target_minor=amount_minor)
+    assert create_error.value.field == "total_target"
+    with pytest.raises(ApplicationError) as update_error:
+        plan_update(actor=org.executive, plan=plan, total_target_minor=amount_minor)
+    assert update_error.value.field == "total_target"
+    with pytest.raises(ApplicationError) as bucket_error:
+        bucket_add(actor=org.executive, plan=plan, region=org.south, target_minor=amount_minor)
+    assert bucket_error.value.field == "target"
+    with pytest.raises(ApplicationError) as month_error:
+        plan_month_set(actor=org.executive, plan=plan, bucket_id=bucket.pk, month=date(2027, 1, 1), amount_minor=amount_minor)
+    assert month_error.value.field == "amount"
+    # and nothing changed
+    plan.refresh_from_db()
+    assert PlanVersion.objects.count() == 1
+    assert plan.total_target_minor == 1_200_000
+    assert plan.buckets.count() == 1
+    assert list(PlanMonth.objects.filter(plan=plan).order_by("id").values_list("amount_minor", flat=True)) == months_before
+
+
+def test_the_largest_allowed_amount_is_accepted(org):
+    plan = plan_create(actor=org.executive, name="Big", start_month=date(2027, 1, 1), total_target_minor=10**16)
+    assert plan.total_target_minor == 10**16

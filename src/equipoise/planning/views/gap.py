@@ -6,7 +6,9 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
 from equipoise.core.errors import NotFound
@@ -18,11 +20,12 @@ from equipoise.planning.models import PlanKind, PlanState, PlanVersion
 from equipoise.planning.selectors import (
     GapRow,
     access_plan_by_id,
+    approved_plan,
     plan_gap_by_bucket,
     plan_gap_by_month,
     plans_visible,
 )
-from equipoise.quotas.selectors import allocations_visible, commit_gap
+from equipoise.quotas.selectors import allocations_visible, commit_gap, committed_months
 
 
 def _bottom_up_choice(request: HttpRequest, top_down: PlanVersion) -> tuple[PlanVersion | None, list[PlanVersion]]:
@@ -33,6 +36,8 @@ def _bottom_up_choice(request: HttpRequest, top_down: PlanVersion) -> tuple[Plan
         if not chosen_text.isdigit():
             raise NotFound("That bottom-up version", field="bottom_up")
         chosen = access_plan_by_id(request.user, int(chosen_text))
+        if chosen.pk == top_down.pk:  # a plan against itself shows a gap of zero that means nothing
+            raise NotFound("That bottom-up version", field="bottom_up")
         if chosen not in candidates:
             candidates.insert(0, chosen)
         return chosen, candidates
@@ -45,20 +50,31 @@ def _gap_totals(rows: list[GapRow], label: str) -> GapRow:
 
 
 def _team_gap(request: HttpRequest, top_down: PlanVersion) -> dict[str, Any]:
-    """Quota vs commit per team (people with reports), when quotas were allocated from this plan."""
+    """Quota vs commit per team (people with reports), when quotas were allocated from this plan.
+
+    Only over the months someone committed for: the quota of months without any commit yet would
+    otherwise count as a shortfall of the teams.
+    """
     allocation = allocations_visible(request.user).filter(plan=top_down).first()
     if allocation is None:
-        return {"allocation": None, "rows": []}
-    months = month_range(top_down.start_month, top_down.horizon_months)
+        return {"allocation": None, "rows": [], "months": []}
+    months = committed_months(request.user, months=month_range(top_down.start_month, top_down.horizon_months))
+    if not months:
+        return {"allocation": allocation, "rows": [], "months": []}
     rows = commit_gap(request.user, allocation=allocation, months=months, team=None)
     managers = {row.person.manager_id for row in rows if row.person.manager_id is not None}
-    return {"allocation": allocation, "rows": [row for row in rows if row.person.pk in managers]}
+    return {"allocation": allocation, "rows": [row for row in rows if row.person.pk in managers], "months": months}
 
 
 @login_required
 @require_GET
 def plan_gap(request: HttpRequest, plan_id: int) -> HttpResponse:
     top_down = access_plan_by_id(request.user, plan_id)
+    if top_down.kind == PlanKind.BOTTOM_UP and "bottom_up" not in request.GET:
+        # Opened from a bottom-up plan: it is the side being compared, against the approved ask.
+        approved_top_down = approved_plan(PlanKind.TOP_DOWN)
+        if approved_top_down is not None:
+            return redirect(f"{reverse('planning:gap', args=[approved_top_down.pk])}?{urlencode({'bottom_up': top_down.pk})}")
     bottom_up, candidates = _bottom_up_choice(request, top_down)
     context: dict[str, Any] = {"plan": top_down, "bottom_up": bottom_up, "candidates": candidates, "currency": top_down.currency}
     if bottom_up is None or bottom_up.currency != top_down.currency:

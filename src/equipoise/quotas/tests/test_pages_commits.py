@@ -125,6 +125,45 @@ def test_a_negative_commit_is_named_and_nothing_is_saved(client, org, allocation
     assert Commit.objects.count() == 0
 
 
+def test_a_commit_too_large_to_store_is_named_and_nothing_is_saved(client, org, allocation):
+    # given a seller typing far too many zeros (it used to overflow the database: a server error)
+    client.force_login(org.seller)
+
+    response = _post(client, org.sam, {"commit-2027-01-new": "1000", "commit-2027-02-new": "99999999999999999999"})
+
+    # then the cell says what is wrong, what was typed stays, and nothing is saved
+    assert response.status_code == 400
+    assert [(cell.label, cell.error) for cell in response.context["grid"].errors] == [
+        ("Feb 2027 · New customers", "A commit is too large: amounts go up to EUR 100,000,000,000,000.00. Check for extra zeros.")
+    ]
+    assert 'value="99999999999999999999"' in response.content.decode()
+    assert Commit.objects.count() == 0
+
+
+def test_commit_totals_set_commits_against_the_quota_of_the_same_months(client, org, allocation):
+    # given Sam committed new business for January and February only
+    client.force_login(org.seller)
+    _post(client, org.sam, {"commit-2027-01-new": "1000", "commit-2027-02-new": "2000"})
+
+    response = client.get("/quotas/commits/")
+
+    # then the total beside the commits is the quota of those two months, and the horizon's quota is apart
+    quota = quota_by_motion(org.seller, allocation=allocation, person=org.sam, months=[JANUARY, FEBRUARY])["new"]
+    horizon_quota = Quota.objects.filter(allocation=allocation, person=org.sam, bucket__motion="new").aggregate(total=Sum("amount_minor"))
+    new_total = response.context["grid"].motion_totals[0]
+    assert new_total.commit_minor == 300_000
+    assert new_total.committed_months == 2
+    assert new_total.quota_committed_minor == sum(quota)
+    assert new_total.quota_horizon_minor == horizon_quota["total"]
+    assert new_total.quota_committed_minor < new_total.quota_horizon_minor
+    # motions without a commit compare nothing with nothing
+    assert response.context["grid"].motion_totals[1].commit_minor == 0
+    assert response.context["grid"].motion_totals[1].quota_committed_minor == 0
+    content = response.content.decode()
+    assert "quota of the same months" in content
+    assert "Quota over the horizon" in content
+
+
 def test_every_bad_cell_is_reported_at_once(client, org, allocation):
     client.force_login(org.seller)
 

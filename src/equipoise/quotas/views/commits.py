@@ -132,6 +132,8 @@ def commits(request: HttpRequest) -> HttpResponse:
         "currency": plan.currency,
         "motions": grid.motions,
         "unassigned_quota": unassigned_quota,
+        "unassigned_total": sum(unassigned_quota) if unassigned_quota else 0,
+        "months_count": len(months),
         "rows": list(zip(months, grid.rows, other_quotas, strict=True)),
         "is_self": person == person_for_user(user),
     }
