@@ -40,3 +40,15 @@ def test_the_copies_are_made_once_and_again_when_missing(tmp_path: Path) -> None
     plotly_static_dir(tmp_path)
     assert gzip.decompress(compressed.read_bytes()) == script.read_bytes()
     assert not [path for path in first.iterdir() if path.name.startswith(".")]  # no temporary file left
+
+
+def test_every_chart_turns_off_plotlys_share_button() -> None:
+    """plotly.js 4 shows a button that sends a chart's data to Plotly Cloud unless told not to:
+    company figures must not leave a closed network at a click."""
+    templates = [path for path in Path(__file__).resolve().parents[2].rglob("*.html") if "Plotly." in path.read_text()]
+    assert templates, "no template draws a chart: this test looks in the wrong place"
+    for path in templates:
+        text = path.read_text()
+        drawn = text.count("Plotly.newPlot(") + text.count("Plotly.react(")
+        assert drawn, path
+        assert "showSendToCloud: false" in text, f"{path.name} draws a chart with Plotly's share button"
