@@ -18,6 +18,7 @@ from typing import Any
 from django import forms
 
 from equipoise.core.errors import ApplicationError
+from equipoise.core.forms import StyledForm
 from equipoise.core.money import Money, parse_amount
 from equipoise.core.periods import add_months, fiscal_year_of, month_start, months_between, parse_month
 from equipoise.org.models import Motion, Person
@@ -73,33 +74,6 @@ def _id_choices(label: str, options: Iterable[tuple[int, str]]) -> list[tuple[st
 
 def person_option_label(person: Person, root_depth: int) -> str:
     return "\u2003" * max(person.depth - root_depth, 0) + person.label
-
-
-class StyledForm(forms.Form):
-    """Bootstrap classes on every widget, and invalid inputs pointing at their error message
-    (``aria-describedby``) so a screen reader reads the error with the field."""
-
-    def style(self) -> None:
-        for form_field in self.fields.values():
-            widget = form_field.widget
-            if isinstance(widget, forms.CheckboxInput):
-                css = "form-check-input"
-            elif isinstance(widget, forms.Select):
-                css = "form-select form-select-sm"
-            else:
-                css = "form-control form-control-sm"
-            existing = widget.attrs.get("class", "")
-            if css not in existing:
-                widget.attrs["class"] = f"{css} {existing}".strip()
-
-    def full_clean(self) -> None:
-        super().full_clean()
-        for name in self.errors:
-            if name in self.fields:
-                bound = self[name]
-                widget = self.fields[name].widget
-                widget.attrs["aria-describedby"] = f"{bound.auto_id}_error"
-                widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
 
 
 class PeriodForm(StyledForm):

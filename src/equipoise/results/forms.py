@@ -10,37 +10,12 @@ from typing import Any
 
 from django import forms
 
+from equipoise.core.forms import StyledForm
 from equipoise.org.models import Motion
 from equipoise.results.importing.config import FIELD_LABELS, FIELDS
 from equipoise.results.models import BatchMode, ColumnMapping, ResultKind
 
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
-
-
-class StyledForm(forms.Form):
-    """Bootstrap classes on every widget; invalid inputs point at their error (``aria-describedby``)."""
-
-    def style(self) -> None:
-        for form_field in self.fields.values():
-            widget = form_field.widget
-            if isinstance(widget, forms.CheckboxInput):
-                css = "form-check-input"
-            elif isinstance(widget, forms.RadioSelect):
-                css = ""
-            elif isinstance(widget, forms.Select):
-                css = "form-select form-select-sm"
-            else:
-                css = "form-control form-control-sm"
-            if css and css not in widget.attrs.get("class", ""):
-                widget.attrs["class"] = f"{css} {widget.attrs.get('class', '')}".strip()
-
-    def full_clean(self) -> None:
-        super().full_clean()
-        for name in self.errors:
-            if name in self.fields:
-                widget = self.fields[name].widget
-                widget.attrs["aria-describedby"] = f"{self[name].auto_id}_error"
-                widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
 
 
 class UploadForm(StyledForm):

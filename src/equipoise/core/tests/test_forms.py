@@ -1,0 +1,38 @@
+"""The application's form base: Bootstrap classes, and invalid inputs described by error and help."""
+
+from __future__ import annotations
+
+from django import forms
+
+from equipoise.core.forms import StyledForm
+
+
+class _Form(StyledForm):
+    amount = forms.IntegerField(help_text="In whole euros.")
+    note = forms.CharField()
+    agree = forms.BooleanField(required=False)
+    kind = forms.ChoiceField(choices=[("a", "A"), ("b", "B")])
+    mode = forms.ChoiceField(choices=[("x", "X")], widget=forms.RadioSelect)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.style()
+
+
+def test_widgets_get_bootstrap_classes_once() -> None:
+    form = _Form()
+    form.style()  # twice: no class doubled
+    assert form.fields["amount"].widget.attrs["class"] == "form-control form-control-sm"
+    assert form.fields["agree"].widget.attrs["class"] == "form-check-input"
+    assert form.fields["kind"].widget.attrs["class"] == "form-select form-select-sm"
+    assert "class" not in form.fields["mode"].widget.attrs
+
+
+def test_an_invalid_input_is_described_by_its_error_and_its_help_text() -> None:
+    form = _Form(data={"amount": "lots", "note": "", "kind": "a", "mode": "x"})
+    assert not form.is_valid()
+    amount, note = form.fields["amount"].widget.attrs, form.fields["note"].widget.attrs
+    assert amount["aria-describedby"] == "id_amount_error id_amount_helptext"
+    assert note["aria-describedby"] == "id_note_error"  # no help text to name
+    assert amount["class"].endswith("is-invalid") and note["class"].endswith("is-invalid")
+    assert "aria-describedby" not in form.fields["kind"].widget.attrs  # valid: nothing to describe
