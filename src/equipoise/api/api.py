@@ -65,6 +65,10 @@ _DOCS_ASSET_DIR = Path(ninja.__file__).parent / "static" / "ninja"
 class LocalSwagger(Swagger):
     """Swagger UI with its JavaScript and CSS served by this API (see ``docs_asset``), never a CDN."""
 
+    # No online validator: Swagger UI would otherwise show a badge loaded from validator.swagger.io
+    # (sending it the schema's address) whenever the page is served from a host other than localhost.
+    default_settings = {**Swagger.default_settings, "validatorUrl": None}
+
     def render_page(self, request: HttpRequest, api: NinjaAPI, **kwargs: Any) -> HttpResponse:
         self.settings["url"] = self.get_openapi_url(api, kwargs)
 

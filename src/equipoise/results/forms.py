@@ -19,7 +19,11 @@ MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 
 
 class UploadForm(StyledForm):
-    file = forms.FileField(label="File", help_text="CSV (comma, semicolon or tab; UTF-8 or Windows-1252) or XLSX.")
+    file = forms.FileField(
+        label="File",
+        help_text="CSV (comma, semicolon or tab; UTF-8 or Windows-1252) or XLSX.",
+        error_messages={"required": "Choose the file to import.", "empty": "The file is empty: choose a file with a header and rows."},
+    )
     mapping = forms.ChoiceField(label="Column mapping")
     mode = forms.ChoiceField(
         label="If some rows are invalid",

@@ -99,6 +99,9 @@ class ImportBatch(models.Model):
     rows_skipped = models.PositiveIntegerField(default=0, help_text="Rows that are not results (lost deals, fees, duplicates).")
     rows_rejected = models.PositiveIntegerField(default=0)
     skipped_reasons = models.JSONField(default=dict, blank=True)
+    problems_found = models.PositiveIntegerField(
+        default=0, help_text="Problems found in the rows and the file, including those past the report's cap (ISSUE_CAP)."
+    )
     failure = models.TextField(
         blank=True, help_text="Why the file could not be read as a whole (empty file, binary, missing column); nothing of it is kept."
     )

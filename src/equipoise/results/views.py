@@ -26,7 +26,7 @@ from equipoise.core.http import HtmxHttpRequest
 from equipoise.results.forms import MappingForm, UploadForm
 from equipoise.results.import_jobs import access_job_by_id, is_background, job_progress, job_start, job_waits_for_another, jobs_current
 from equipoise.results.importing.config import FIELDS
-from equipoise.results.importing.report import report_rows
+from equipoise.results.importing.report import problem_count, report_rows
 from equipoise.results.importing.selectors import (
     access_batch_by_id,
     access_mapping_by_id,
@@ -154,6 +154,7 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
         "page": page,
         "issues": page.object_list,
         "issue_count": page.paginator.count,
+        "problems": problem_count(batch),
         "is_api": batch.channel == BatchChannel.API,
         "section": "imports",
     }
@@ -164,7 +165,8 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
 @require_GET
 def batch_errors_csv(request: HttpRequest, batch_id: int) -> StreamingHttpResponse:
     batch = access_batch_by_id(request.user, batch_id)
-    response = StreamingHttpResponse(report_rows(batch_issues(batch)), content_type="text/csv; charset=utf-8")
+    rows = report_rows(batch_issues(batch), rows_are_indexes=batch.channel == BatchChannel.API)
+    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{batch.pk}-errors.csv"'
     return response
 
@@ -207,9 +209,22 @@ def _mapping_form_page(request: HttpRequest, *, mapping: ColumnMapping | None, c
                     messages.success(request, f"Mapping “{saved.name}” saved.")
                     return HttpResponseRedirect(reverse("results:mappings"))
     else:
-        form = MappingForm(initial=MappingForm.initial_from(mapping or copy_of, copy=mapping is None and copy_of is not None))
+        copy = mapping is None and copy_of is not None
+        initial = MappingForm.initial_from(mapping or copy_of, copy=copy)
+        if copy:  # a second copy of the same mapping would clash with the first: offer a free name
+            initial["name"] = _free_name(initial["name"], {existing.name for existing in mappings_all()})
+        form = MappingForm(initial=initial)
     context = {"form": form, "mapping": mapping, "copy_of": copy_of, "section": "mappings"}
     return render(request, "results/mapping_form.html", context)
+
+
+def _free_name(name: str, taken: set[str]) -> str:
+    """``name``, or ``name-2``, ``name-3``… — the first that no mapping has."""
+    candidate, number = name, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{name}-{number}"
+    return candidate
 
 
 @login_required

@@ -1,5 +1,7 @@
 """Who may call the API: bearer tokens, the browser session, and nobody else. Plus the published schema and docs."""
 
+import json
+
 from equipoise.api.models import ApiToken
 from equipoise.api.tokens import token_create, token_revoke
 from equipoise.planning.models import PlanVersion
@@ -141,3 +143,13 @@ def test_docs_assets_serve_only_known_files(db, client):
         assert response.json() == {"error": "Not found."}
     # A path out of the asset directory never reaches the view: the URL does not match.
     assert client.get("/api/v1/docs/assets/..%2F..%2F__init__.py").status_code == 404
+
+
+def test_docs_page_turns_off_swagger_uis_online_validator(db, client):
+    # Given Swagger UI, which by default loads a badge from validator.swagger.io on any host but localhost
+    # When the docs page is served
+    html = client.get("/api/v1/docs", HTTP_HOST="testserver").content.decode()
+    settings_json = html.split('<script id="swagger-settings" type="application/json">')[1].split("</script>")[0]
+
+    # Then its settings name no validator, so the page asks nothing of the internet on a closed network
+    assert json.loads(settings_json) == {"layout": "BaseLayout", "deepLinking": True, "validatorUrl": None, "url": "/api/v1/openapi.json"}

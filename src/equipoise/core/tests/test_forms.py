@@ -36,3 +36,16 @@ def test_an_invalid_input_is_described_by_its_error_and_its_help_text() -> None:
     assert note["aria-describedby"] == "id_note_error"  # no help text to name
     assert amount["class"].endswith("is-invalid") and note["class"].endswith("is-invalid")
     assert "aria-describedby" not in form.fields["kind"].widget.attrs  # valid: nothing to describe
+
+
+def test_an_error_added_after_cleaning_marks_its_input_too() -> None:
+    """A service refuses a value the form accepted: the view adds its error, and the input is
+    marked as if the form had found it."""
+    form = _Form(data={"amount": "12", "note": "n", "kind": "a", "mode": "x"})
+    assert form.is_valid()
+    form.add_error("amount", "That amount is too large for this plan.")
+    attrs = form.fields["amount"].widget.attrs
+    assert attrs["aria-describedby"] == "id_amount_error id_amount_helptext"
+    assert attrs["class"].split().count("is-invalid") == 1
+    form.add_error("amount", "And another thing.")  # twice: the class is not doubled
+    assert form.fields["amount"].widget.attrs["class"].split().count("is-invalid") == 1

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from equipoise.core.errors import ApplicationError
 from equipoise.org.selectors import company_get
@@ -128,7 +129,8 @@ def import_file(
                     batch=batch,
                     row_number=0,
                     reason=f"This file was already imported with the mapping {mapping.name!r} as batch #{earlier.pk} "
-                    f"on {earlier.created_at:%Y-%m-%d %H:%M}; nothing was imported. Import it with “force” to check it again.",
+                    f"on {timezone.localtime(earlier.created_at):%Y-%m-%d %H:%M}; nothing was imported. To import it anyway, "
+                    "tick “Import even if this file was imported before” (from the command line: --force).",
                 )
                 if on_batch is not None:
                     on_batch(batch)

@@ -42,9 +42,8 @@ class RowMapper:
         if missing:
             shown = ", ".join(repr(column) for column in missing)
             found = ", ".join(repr(column) for column in header[:30] if column)
-            raise ApplicationError(
-                f"The file has no column {shown}, which the mapping needs. Columns found: {found or 'none'}.", field=missing[0], row=1
-            )
+            lacks = f"has no column {shown}" if len(missing) == 1 else f"lacks the columns {shown}"
+            raise ApplicationError(f"The file {lacks}, which the mapping needs. Columns found: {found or 'none'}.", field=missing[0], row=1)
         self.width = len(header)
         # field -> positions (None: the column is optional and absent)
         self.at: dict[str, list[int | None]] = {

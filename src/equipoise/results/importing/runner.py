@@ -18,6 +18,7 @@ from typing import Any
 from django.db import transaction
 
 from equipoise.core.errors import ApplicationError
+from equipoise.results.importing import report
 from equipoise.results.importing.lines import CanonicalLine, Problem, RowInvalid, RowSkipped, truncate
 from equipoise.results.importing.resolve import LineResolver
 from equipoise.results.importing.writer import BackgroundWriter, Outcome
@@ -25,7 +26,6 @@ from equipoise.results.ingest import Ingestor, LineInput, PreparedLines
 from equipoise.results.models import BatchMode, BatchStatus, ImportBatch, ImportIssue
 
 # The error report keeps this many problems; past it the batch says how many more there were.
-ISSUE_CAP = 10_000
 CHUNK_LINES = 5_000
 
 Progress = Callable[[int, int], None]
@@ -89,11 +89,11 @@ class BatchRun:
         tally = self.tally
         tally.rows_rejected += 1
         raw = None
-        if self.quarantine and self.describe is not None and cells is not None and len(tally.issues) < ISSUE_CAP:
+        if self.quarantine and self.describe is not None and cells is not None and len(tally.issues) < report.ISSUE_CAP:
             raw = self.describe(cells)
         for position, problem in enumerate(problems):
             tally.problems_found += 1
-            if len(tally.issues) >= ISSUE_CAP:
+            if len(tally.issues) >= report.ISSUE_CAP:
                 continue
             tally.issues.append(
                 ImportIssue(
@@ -149,15 +149,9 @@ class BatchRun:
             )
             tally.problems_found += 1
         if tally.problems_found > len(tally.issues):
-            more = tally.problems_found - len(tally.issues)
-            tally.issues.insert(
-                0,
-                ImportIssue(
-                    batch=batch,
-                    row_number=0,
-                    reason=f"The report lists the first {ISSUE_CAP:,} problems; {more:,} more were found. Fix these and import again.",
-                ),
-            )
+            listed, more = len(tally.issues), tally.problems_found - len(tally.issues)
+            tally.issues.insert(0, ImportIssue(batch=batch, row_number=0, reason=report.CAP_NOTE.format(listed=listed, more=more)))
+        batch.problems_found = tally.problems_found
         if rejected:
             ingestor.forget()  # the savepoint rolled the lines back
         batch.status = BatchStatus.REJECTED if rejected else BatchStatus.COMMITTED

@@ -84,3 +84,44 @@ def test_the_progress_bar_runs_no_thread_so_the_file_is_read_in_a_second_process
     call_command("import", str(path), "--mapping", "equipoise", stdout=io.StringIO(), stderr=err)
     assert asked == [True]
     assert ResultLine.objects.count() == 30
+
+
+def test_a_capped_report_counts_the_problems_found(org, catalog, tmp_path, monkeypatch):
+    # Given a report capped at 3 problems, and a file with 8 (two per row)
+    monkeypatch.setattr("equipoise.results.importing.report.ISSUE_CAP", 3)
+    rows = [equipoise_row(f"L{index}", amount="x", date="never") for index in range(4)]
+    path = write(tmp_path, "bad.csv", csv_bytes(rows))
+    out = io.StringIO()
+
+    # When it is imported from the command line
+    with pytest.raises(CommandError):
+        call_command("import", str(path), "--mapping", "equipoise", stdout=out, stderr=io.StringIO())
+
+    # Then the summary counts the 8 found (not the 3 kept plus the note) and lists only real problems
+    batch = ImportBatch.objects.get()
+    text = out.getvalue()
+    assert f"First problems (3 of 8 found; the page /results/imports/{batch.pk}/ lists the first 3):" in text
+    assert "The report lists the first" not in text
+    assert text.count("  row ") == 3
+
+
+def test_a_few_problems_are_all_listed_without_a_misleading_count(org, catalog, tmp_path):
+    path = write(tmp_path, "bad.csv", csv_bytes([equipoise_row("L1", amount="ten")]))
+    out = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("import", str(path), "--mapping", "equipoise", stdout=out, stderr=io.StringIO())
+    assert "Problems (1):\n  row 2 [amount] 'ten'" in out.getvalue()
+
+
+def test_a_file_missing_one_or_several_columns_says_so_in_good_english(org, catalog, tmp_path):
+    one = [{key: value for key, value in equipoise_row("L1").items() if key != "amount"}]
+    import_fails = []
+    for name, rows in (("one.csv", one), ("several.csv", [{"order": "A1", "when": "2027-03-01"}])):
+        out = io.StringIO()
+        with pytest.raises(CommandError):
+            call_command("import", str(write(tmp_path, name, csv_bytes(rows))), "--mapping", "equipoise", stdout=out, stderr=io.StringIO())
+        import_fails.append(out.getvalue())
+    assert "The file has no column 'amount', which the mapping needs." in import_fails[0]
+    assert (
+        "The file lacks the columns 'external_id', 'date', 'amount', 'customer_code', 'product_line', 'sellers', which" in import_fails[1]
+    )

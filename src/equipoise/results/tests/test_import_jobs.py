@@ -109,7 +109,7 @@ def test_a_job_that_cannot_read_its_file_fails_with_the_reason(org, catalog, bac
     file = SimpleUploadedFile("x.csv", b"a,b\n1,2\n")
     job = job_start(actor=org.admin, upload=file, file_name="x.csv", mapping_name="equipoise", mode="quarantine")
     assert job.state == JobState.DONE and job.batch.status == "rejected" and nothing_imported()
-    assert job.batch.issues.get().reason.startswith("The file has no column 'external_id'")
+    assert job.batch.issues.get().reason.startswith("The file lacks the columns 'external_id', 'date'")
 
 
 def test_wrong_arguments_are_refused_before_a_job_or_a_copy_exists(org, catalog, background):

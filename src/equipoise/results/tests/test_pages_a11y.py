@@ -22,7 +22,7 @@ def test_an_upload_with_errors_leads_with_a_focused_summary_linking_each_field(c
     assert response.status_code == 200
     summary = html.split('<div class="alert alert-danger form-problems" role="alert" id="form-problems" tabindex="-1" autofocus>')[1]
     summary = summary.split("</div>")[0]
-    assert '<a class="alert-link" href="#id_file">File</a>: This field is required.' in summary
+    assert '<a class="alert-link" href="#id_file">File</a>: Choose the file to import.' in summary
     # The choice buttons have no element of the field's own id: the link goes to the first of them.
     assert '<a class="alert-link" href="#id_mode_0">If some rows are invalid</a>:' in summary
     assert '<fieldset class="mb-3" aria-describedby="id_mode_error">' in html
@@ -56,7 +56,7 @@ def test_the_batch_counts_are_one_term_and_description_per_list(client, org, cat
 
     html = client.get(reverse("results:batch", args=[batch.pk])).content.decode()
 
-    counts = html.split('<div class="row row-cols-2 row-cols-md-4 row-cols-xl-7 g-2 mb-3 batch-counts">')[1].split("\n</div>")[0]
+    counts = html.split('<div class="row row-cols-2 row-cols-md-4 g-2 mb-3 batch-counts">')[1].split("\n</div>")[0]
     # A <dl> may hold <dt>/<dd> or one <div> level around them, not the two a grid card needs.
     card = (
         r'<div class="col"><dl class="card kpi mb-0">'

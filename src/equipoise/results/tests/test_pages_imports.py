@@ -91,7 +91,7 @@ def test_upload_form_errors_stay_on_the_page(client, org, catalog):
     login(client, org.admin)
     response = client.post(reverse("results:batch-new"), {"mapping": "equipoise", "mode": "all_or_nothing"})
     assert response.status_code == 200
-    assert "This field is required." in response.content.decode()
+    assert "Choose the file to import." in response.content.decode()
     assert not ImportBatch.objects.exists()
 
 
@@ -237,7 +237,7 @@ def test_the_batch_page_shows_how_long_the_import_took(client, org, catalog):
     ("name", "content", "reason"),
     [
         ("binary.csv", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8, "not a CSV file but an image"),
-        ("columns.csv", b"order,when,total\nA1,2027-03-01,10\n", "The file has no column"),
+        ("columns.csv", b"order,when,total\nA1,2027-03-01,10\n", "The file lacks the columns 'external_id', 'date', 'amount'"),
     ],
 )
 def test_a_file_that_cannot_be_read_is_a_file_problem_not_a_rejected_row(client, org, catalog, name, content, reason):
@@ -283,3 +283,97 @@ def test_an_api_push_page_offers_no_file_import(client, org, catalog):
     html = client.get(reverse("results:batch", args=[batch.pk])).content.decode()
     assert "API push" in html
     assert "Import another file" not in html
+
+
+def test_a_config_error_found_after_validation_marks_its_input_invalid(client, org, catalog):
+    # Given a mapping whose date format the service refuses, and one with a filter line the form cannot read
+    login(client, org.admin)
+    for changes, name, message in (
+        ({"date_format": "dd/mm/yyyy"}, "date_format", "Date format &#x27;dd/mm/yyyy&#x27; is neither"),
+        ({"filters": "Stage Closed"}, "filters", "Line 1 is “Stage Closed”"),
+    ):
+        # When it is saved
+        response = client.post(reverse("results:mapping-new"), mapping_post(**changes))
+
+        # Then the page keeps the input, names the problem under the field, and marks the field invalid
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert message in html
+        widget = response.context["form"].fields[name].widget
+        assert "is-invalid" in widget.attrs["class"].split()
+        assert widget.attrs["aria-describedby"].split()[0] == f"id_{name}_error"
+        assert f'id="id_{name}_error"' in html
+        assert response.context["form"]["column_amount"].value() == "Net"
+    assert not ColumnMapping.objects.filter(name="billing").exists()
+
+
+def test_an_upload_without_a_file_says_to_choose_one(client, org, catalog):
+    login(client, org.admin)
+    response = client.post(reverse("results:batch-new"), {"mapping": "hubspot-deals", "mode": "quarantine", "source": "hs"})
+    html = response.content.decode()
+    assert "File</a>: Choose the file to import." in html
+    form = response.context["form"]
+    assert (form["mapping"].value(), form["mode"].value(), form["source"].value()) == ("hubspot-deals", "quarantine", "hs")
+    assert not ImportBatch.objects.exists()
+
+
+def test_copying_a_mapping_twice_offers_a_name_no_mapping_has(client, org, db):
+    # Given a first copy of a built-in mapping saved under the name the page offered
+    login(client, org.admin)
+    client.get(reverse("results:mappings"))
+    preset = ColumnMapping.objects.get(name="hubspot-deals")
+    first = client.get(reverse("results:mapping-new"), {"from": preset.pk}).context["form"].initial
+    assert first["name"] == "hubspot-deals-copy"
+    data = {key: ("on" if value is True else value) for key, value in first.items() if value not in (False, None)}
+    assert client.post(reverse("results:mapping-new"), data).status_code == 302
+
+    # When it is copied again
+    second = client.get(reverse("results:mapping-new"), {"from": preset.pk}).context["form"].initial
+
+    # Then the name offered is free, so saving it as it stands works
+    assert second["name"] == "hubspot-deals-copy-2"
+    data["name"] = second["name"]
+    assert client.post(reverse("results:mapping-new"), data).status_code == 302
+    assert ColumnMapping.objects.filter(name__startswith="hubspot-deals-copy").count() == 2
+
+
+def test_the_error_report_of_a_duplicate_file_says_file_not_row_0(client, org, catalog, tmp_path):
+    # Given a file imported twice: the second batch's only problem is about the whole file
+    path = write(tmp_path, "r.csv", csv_bytes([equipoise_row("L1")]))
+    results_import_file(actor=None, path_or_file=path, mapping_name="equipoise")
+    duplicate = results_import_file(actor=None, path_or_file=path, mapping_name="equipoise")
+    login(client, org.admin)
+
+    # When its error report is downloaded
+    report = client.get(reverse("results:batch-errors", args=[duplicate.pk]))
+    lines = b"".join(report.streaming_content).decode("utf-8").splitlines()
+
+    # Then the row column says "file", as the page does, and the advice names the page's checkbox
+    assert lines[1].startswith("file,,,\"This file was already imported with the mapping 'equipoise' as batch #")
+    assert lines[1].endswith('tick “Import even if this file was imported before” (from the command line: --force)."')
+    assert ">file</span>" in client.get(reverse("results:batch", args=[duplicate.pk])).content.decode()
+
+
+def test_the_error_report_of_an_api_push_keeps_line_index_0(client, org, catalog):
+    batch = ImportBatch.objects.create(channel="api", source="crm", status="rejected", created_by=org.admin)
+    batch.issues.create(row_number=0, column="amount_minor", value="x", reason="Not a number.")
+    login(client, org.admin)
+    lines = b"".join(client.get(reverse("results:batch-errors", args=[batch.pk])).streaming_content).decode().splitlines()
+    assert lines[1] == "0,amount_minor,x,Not a number."
+
+
+def test_a_capped_report_counts_the_problems_found_not_the_note(client, org, catalog, tmp_path, monkeypatch):
+    # Given a report capped at 3 problems for a file with 4 bad rows (8 problems: amount and date each)
+    monkeypatch.setattr("equipoise.results.importing.report.ISSUE_CAP", 3)
+    rows = [equipoise_row(f"L{index}", amount="x", date="never") for index in range(4)]
+    batch = results_import_file(actor=None, path_or_file=write(tmp_path, "r.csv", csv_bytes(rows)), mapping_name="equipoise")
+    assert batch.issues.count() == 4  # 3 problems and the note
+    assert batch.problems_found == 8  # recorded, not read back out of the note's words
+
+    # When its page is shown
+    login(client, org.admin)
+    html = client.get(reverse("results:batch", args=[batch.pk])).content.decode()
+
+    # Then the count is of problems: the first 3 of the 8 found, the note not counted as one
+    assert "the first 3 of 8 found" in html
+    assert "4 listed" not in html

@@ -20,6 +20,7 @@ from rich.table import Table
 
 from equipoise.core.commands import ApplicationCommand
 from equipoise.core.errors import ApplicationError
+from equipoise.results.importing.report import problem_count, without_cap_note
 from equipoise.results.models import BatchStatus, ImportBatch
 from equipoise.results.services import mappings_all, results_import_file
 
@@ -116,10 +117,17 @@ class Command(ApplicationCommand):
             console.print(f"    {reason:<30} {count:>8,}")
         console.print(f"  rows rejected     {batch.rows_rejected:>10,}")
         console.print(f"  time              {batch.duration_ms / 1000:>10.1f} s")
-        issues = list(batch.issues.order_by("row_number", "id").values_list("row_number", "column", "value", "reason")[:FIRST_ERRORS])
+        problems = without_cap_note(batch).order_by("row_number", "id")
+        issues = list(problems.values_list("row_number", "column", "value", "reason")[:FIRST_ERRORS])
         if issues:
-            total = batch.issues.count()
-            console.print(f"First problems ({len(issues)} of {total:,}; the batch page has the full report):")
+            count = problem_count(batch)
+            if len(issues) == count.found:
+                console.print(f"Problems ({count.found:,}):")
+            else:
+                listed = f"the first {count.listed:,}" if count.found > count.listed else "every one"
+                console.print(
+                    f"First problems ({len(issues):,} of {count.found:,} found; the page /results/imports/{batch.pk}/ lists {listed}):"
+                )
             for row, column, value, reason in issues:
                 where = f"row {row}" if row else "file"
                 detail = f" [{column}]" if column else ""
