@@ -20,7 +20,7 @@ class StyledForm(forms.Form):
             if isinstance(widget, forms.CheckboxInput):
                 css = "form-check-input"
             elif isinstance(widget, forms.RadioSelect):
-                css = ""  # each option is styled by its template
+                css = "form-check-input"  # on each option's input; the template wraps each in a form-check
             elif isinstance(widget, forms.Select):
                 css = "form-select form-select-sm"
             else:

@@ -25,7 +25,8 @@ def test_widgets_get_bootstrap_classes_once() -> None:
     assert form.fields["amount"].widget.attrs["class"] == "form-control form-control-sm"
     assert form.fields["agree"].widget.attrs["class"] == "form-check-input"
     assert form.fields["kind"].widget.attrs["class"] == "form-select form-select-sm"
-    assert "class" not in form.fields["mode"].widget.attrs
+    assert form.fields["mode"].widget.attrs["class"] == "form-check-input"
+    assert 'class="form-check-input"' in str(form["mode"])  # on every option's input
 
 
 def test_an_invalid_input_is_described_by_its_error_and_its_help_text() -> None:

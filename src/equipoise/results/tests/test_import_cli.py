@@ -125,3 +125,12 @@ def test_a_file_missing_one_or_several_columns_says_so_in_good_english(org, cata
     assert (
         "The file lacks the columns 'external_id', 'date', 'amount', 'customer_code', 'product_line', 'sellers', which" in import_fails[1]
     )
+
+
+def test_the_progress_bar_says_saving_once_every_row_is_read():
+    import importlib
+
+    stage = importlib.import_module("equipoise.results.management.commands.import").stage  # "import" is a keyword
+    assert [stage(0, 1), stage(50, 100), stage(99, 100)] == ["Importing"] * 3
+    assert [stage(100, 100), stage(101, 100)] == ["Saving"] * 2
+    assert stage(0, 0) == "Importing"  # an empty file has no size to be done with

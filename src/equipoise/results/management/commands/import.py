@@ -31,6 +31,13 @@ FIRST_ERRORS = 20
 PROGRESS_REDRAW_SECONDS = 0.1
 
 
+def stage(done: int, total: int) -> str:
+    """What the progress bar says: reading the file, then, once every row is read, the seconds
+    spent writing what is left and the rollups, and committing (the bar would otherwise sit at
+    100% as if nothing were happening)."""
+    return "Saving" if total and done >= total else "Importing"
+
+
 class Command(ApplicationCommand):
     help = (
         "Import result lines (bookings, invoices, credit notes, renewals, churn) from a CSV or XLSX file through a column "
@@ -60,20 +67,20 @@ class Command(ApplicationCommand):
             if actor is None:
                 raise ApplicationError(f"There is no user named {options['user']!r}.", field="user")
         progress_console = Console(file=sys.stderr, highlight=False)
-        columns = (TextColumn("Importing"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
+        columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
         # Redrawn from the import's own callback, not by rich's refresh thread: the import reads the
         # file in a forked process only when this process runs a single thread (see forked.py).
         with Progress(
             *columns, console=progress_console, transient=True, disable=not progress_console.is_terminal, auto_refresh=False
         ) as bar:
-            task = bar.add_task("import", total=None)
+            task = bar.add_task(stage(0, 1), total=None)
             drawn = 0.0
 
             def progress(done: int, total: int) -> None:
                 nonlocal drawn
                 now = time.monotonic()
                 redraw = now - drawn >= PROGRESS_REDRAW_SECONDS or done >= total
-                bar.update(task, completed=done, total=total, refresh=redraw)
+                bar.update(task, description=stage(done, total), completed=done, total=total, refresh=redraw)
                 if redraw:
                     drawn = now
 
