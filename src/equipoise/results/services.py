@@ -24,7 +24,7 @@ from equipoise.results.importing.presets import PRESETS, presets_ensure
 from equipoise.results.importing.push import MAX_PUSH_LINES, push_lines
 from equipoise.results.importing.readers import source_file
 from equipoise.results.importing.runner import CHUNK_LINES, Progress
-from equipoise.results.models import BatchMode, ColumnMapping, ImportBatch
+from equipoise.results.models import BatchMode, ColumnMapping, ImportBatch, ImportJob, JobState
 
 # Who may import results and edit mappings: the people who configure the system.
 IMPORT_ROLES = frozenset({Role.EXECUTIVE, Role.ADMIN})
@@ -140,6 +140,21 @@ def results_push(*, actor: Any, payload: dict[str, Any]) -> tuple[ImportBatch, l
         for row, column, value, reason in batch.issues.order_by("row_number", "id").values_list("row_number", "column", "value", "reason")
     ]
     return batch, errors
+
+
+@transaction.atomic
+def mapping_delete(*, actor: Any, mapping: ColumnMapping) -> None:
+    """Delete a custom mapping. Built-in ones stay; one that a background import is about to use or
+    is using stays until that import ends. Batches keep the name of the mapping they were read with."""
+    if actor is None or not user_may_import(actor):
+        raise AccessDenied("Your role may not delete column mappings: ask an executive or sales ops.")
+    if mapping.is_preset:
+        raise ApplicationError(f"{mapping.name!r} is a built-in mapping and cannot be deleted.", field="mapping")
+    if ImportJob.objects.filter(mapping_name=mapping.name, state__in=[JobState.QUEUED, JobState.RUNNING]).exists():
+        raise ApplicationError(
+            f"A background import is reading a file with {mapping.name!r}: delete the mapping once it has finished.", field="mapping"
+        )
+    ColumnMapping.objects.filter(pk=mapping.pk).delete()
 
 
 @transaction.atomic

@@ -12,5 +12,6 @@ urlpatterns = [
     path("mappings/", views.mapping_list, name="mappings"),
     path("mappings/new/", views.mapping_new, name="mapping-new"),
     path("mappings/<int:mapping_id>/", views.mapping_edit, name="mapping"),
+    path("mappings/<int:mapping_id>/delete/", views.mapping_delete_view, name="mapping-delete"),
     path("retention/", retention_views.retention_page, name="retention"),
 ]

@@ -31,11 +31,12 @@ from equipoise.results.importing.selectors import (
     access_batch_by_id,
     access_mapping_by_id,
     batch_issues,
+    batches_read_with,
     batches_visible,
     default_mapping_name,
 )
 from equipoise.results.models import BatchChannel, BatchStatus, ColumnMapping, ImportBatch, JobState
-from equipoise.results.services import mapping_save, mappings_all, results_import_file, user_may_import
+from equipoise.results.services import mapping_delete, mapping_save, mappings_all, results_import_file, user_may_import
 
 BATCHES_PER_PAGE = 25
 ISSUES_PER_PAGE = 50
@@ -247,6 +248,24 @@ def mapping_edit(request: HttpRequest, mapping_id: int) -> HttpResponse:
     if mapping.is_preset:
         return render(request, "results/mapping_preset.html", {"mapping": mapping, "config": _config_rows(mapping), "section": "mappings"})
     return _mapping_form_page(request, mapping=mapping, copy_of=None)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mapping_delete_view(request: HttpRequest, mapping_id: int) -> HttpResponse:
+    """GET asks to confirm (saying what stays); POST deletes and returns to the list."""
+    mapping = access_mapping_by_id(request.user, mapping_id)
+    error = ""
+    if request.method == "POST":
+        try:
+            mapping_delete(actor=request.user, mapping=mapping)
+        except ApplicationError as problem:
+            error = problem.message
+        else:
+            messages.success(request, f"Mapping “{mapping.name}” deleted. Imports read with it keep its name.")
+            return HttpResponseRedirect(reverse("results:mappings"))
+    context = {"mapping": mapping, "batches": batches_read_with(mapping), "error": error, "section": "mappings"}
+    return render(request, "results/mapping_delete.html", context, status=400 if error else 200)
 
 
 def _config_rows(mapping: ColumnMapping) -> list[tuple[str, Any]]:

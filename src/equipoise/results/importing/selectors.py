@@ -37,6 +37,11 @@ def default_mapping_name() -> str:
     return "equipoise"
 
 
+def batches_read_with(mapping: ColumnMapping) -> int:
+    """How many imports were read with the mapping (they keep its name if it is deleted)."""
+    return ImportBatch.objects.filter(mapping_name=mapping.name).count()
+
+
 def batch_issues(batch: ImportBatch) -> QuerySet[ImportIssue]:
     return batch.issues.order_by("row_number", "id")
 

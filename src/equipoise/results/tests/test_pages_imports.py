@@ -377,3 +377,52 @@ def test_a_capped_report_counts_the_problems_found_not_the_note(client, org, cat
     # Then the count is of problems: the first 3 of the 8 found, the note not counted as one
     assert "the first 3 of 8 found" in html
     assert "4 listed" not in html
+
+
+def test_a_custom_mapping_is_deleted_after_confirming_and_its_imports_keep_its_name(client, org, catalog, tmp_path):
+    login(client, org.admin)
+    client.post(reverse("results:mapping-new"), mapping_post(name="weekly-billing"))
+    mapping = ColumnMapping.objects.get(name="weekly-billing")
+    content = csv_bytes([equipoise_row("W1")])
+    batch = results_import_file(actor=org.admin, path_or_file=write(tmp_path, "w.csv", content), mapping_name="equipoise")
+    ImportBatch.objects.filter(pk=batch.pk).update(mapping_name="weekly-billing")  # as if read with it
+
+    assert f'href="/results/mappings/{mapping.pk}/delete/"' in client.get(reverse("results:mapping", args=[mapping.pk])).content.decode()
+    confirm = client.get(reverse("results:mapping-delete", args=[mapping.pk])).content.decode()
+    assert "1 import was read with it and keeps its name" in confirm
+    assert ColumnMapping.objects.filter(pk=mapping.pk).exists()  # asking deletes nothing
+
+    response = client.post(reverse("results:mapping-delete", args=[mapping.pk]), follow=True)
+    assert "Mapping “weekly-billing” deleted." in response.content.decode()
+    assert not ColumnMapping.objects.filter(pk=mapping.pk).exists()
+    assert ImportBatch.objects.get(pk=batch.pk).mapping_name == "weekly-billing"
+    assert ResultLine.objects.count() == 1
+
+
+def test_a_built_in_mapping_or_one_in_use_by_a_background_import_is_not_deleted(client, org, catalog):
+    from equipoise.results.models import ImportJob
+    from equipoise.results.services import mappings_all
+
+    login(client, org.admin)
+    preset = next(mapping for mapping in mappings_all() if mapping.name == "equipoise")  # presets are made on demand
+    refused = client.post(reverse("results:mapping-delete", args=[preset.pk]))
+    assert refused.status_code == 400 and "built-in mapping and cannot be deleted" in refused.content.decode()
+    assert ColumnMapping.objects.filter(pk=preset.pk).exists()
+
+    client.post(reverse("results:mapping-new"), mapping_post(name="nightly"))
+    nightly = ColumnMapping.objects.get(name="nightly")
+    ImportJob.objects.create(file_name="n.csv", stored_name="x", size_bytes=1, mapping_name="nightly", state="running")
+    busy = client.post(reverse("results:mapping-delete", args=[nightly.pk]))
+    assert busy.status_code == 400 and "delete the mapping once it has finished" in busy.content.decode()
+    assert ColumnMapping.objects.filter(pk=nightly.pk).exists()
+
+
+@pytest.mark.parametrize("persona", ["seller", "manager", "finance"])
+def test_only_importers_may_delete_a_mapping(client, org, catalog, persona):
+    login(client, org.admin)
+    client.post(reverse("results:mapping-new"), mapping_post(name="kept"))
+    mapping = ColumnMapping.objects.get(name="kept")
+    login(client, getattr(org, persona))
+    assert client.get(reverse("results:mapping-delete", args=[mapping.pk])).status_code == 404
+    assert client.post(reverse("results:mapping-delete", args=[mapping.pk])).status_code == 404
+    assert ColumnMapping.objects.filter(pk=mapping.pk).exists()
