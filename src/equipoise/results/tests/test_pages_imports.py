@@ -426,3 +426,15 @@ def test_only_importers_may_delete_a_mapping(client, org, catalog, persona):
     assert client.get(reverse("results:mapping-delete", args=[mapping.pk])).status_code == 404
     assert client.post(reverse("results:mapping-delete", args=[mapping.pk])).status_code == 404
     assert ColumnMapping.objects.filter(pk=mapping.pk).exists()
+
+
+def test_the_delete_service_refuses_a_role_that_may_not_import(org, catalog):
+    from equipoise.core.errors import AccessDenied
+    from equipoise.results.services import mapping_delete, mapping_get
+
+    mapping = ColumnMapping.objects.create(name="custom", config=mapping_get("equipoise").config)
+    with pytest.raises(AccessDenied):
+        mapping_delete(actor=org.seller, mapping=mapping)
+    with pytest.raises(AccessDenied):
+        mapping_delete(actor=None, mapping=mapping)
+    assert ColumnMapping.objects.filter(pk=mapping.pk).exists()
