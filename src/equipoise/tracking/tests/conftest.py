@@ -41,6 +41,19 @@ class Data:
     allocation: Any
 
 
+# The standard data's "today": the plan year is a quarter old. Modules opt in with
+# ``pytestmark = pytest.mark.usefixtures("on_15_march_2027")``.
+@pytest.fixture
+def on_15_march_2027(time_machine: Any) -> None:
+    time_machine.move_to("2027-03-15 09:00")
+
+
+def get_as(client: Any, user: Any, url: str, params: dict[str, Any] | None = None, **headers: Any) -> Any:
+    """GET a page as ``user``."""
+    client.force_login(user)
+    return client.get(url, params or {}, **headers)
+
+
 def ingest(org: Any, catalog: Catalog, *lines: Any, source: str = "test") -> None:
     with transaction.atomic():
         Ingestor(batch=make_batch(source)).ingest(list(lines))

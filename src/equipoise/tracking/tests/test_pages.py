@@ -12,27 +12,20 @@ from openpyxl import load_workbook
 
 from equipoise.org.models import Customer
 from equipoise.results.tests.conftest import line
-from equipoise.tracking.tests.conftest import ingest
+from equipoise.tracking.tests.conftest import get_as, ingest
 from equipoise.tracking.tests.test_selectors import _more_results
 
 Q1 = {"from": "2027-01-01", "to": "2027-03-31"}
 
 
-@pytest.fixture(autouse=True)
-def frozen_today(time_machine):
-    time_machine.move_to("2027-03-15 09:00")
-
-
-def _get(client, user, url, params=None, **headers):
-    client.force_login(user)
-    return client.get(url, params or {}, **headers)
+pytestmark = pytest.mark.usefixtures("on_15_march_2027")
 
 
 # --- the page ------------------------------------------------------------------------------------
 
 
 def test_the_executive_sees_the_company_by_region_for_the_plan_year_to_date(client, data):
-    response = _get(client, data.org.executive, "/tracking/")
+    response = get_as(client, data.org.executive, "/tracking/")
 
     assert response.status_code == 200
     table = response.context["table"]
@@ -67,7 +60,7 @@ def _query(view):
 
 
 def test_the_empty_state_sends_people_to_the_imports(client, org, approved_plan):
-    response = _get(client, org.executive, "/tracking/")
+    response = get_as(client, org.executive, "/tracking/")
 
     assert response.status_code == 200
     content = response.content.decode()
@@ -78,7 +71,7 @@ def test_the_empty_state_sends_people_to_the_imports(client, org, approved_plan)
 
 
 def test_the_partial_answers_the_results_only_and_pushes_the_page_url(client, data):
-    response = _get(client, data.org.executive, "/tracking/table/", {"rows": "org", **Q1}, HTTP_HX_REQUEST="true")
+    response = get_as(client, data.org.executive, "/tracking/table/", {"rows": "org", **Q1}, HTTP_HX_REQUEST="true")
 
     assert response.status_code == 200
     content = response.content.decode()
@@ -91,7 +84,7 @@ def test_drilling_by_url_shows_the_breadcrumb_to_go_back_up(client, data):
     org = data.org
     params = {"scope": f"seller:{org.sam.pk}", "rows": "customer", "region": org.north.pk, **Q1}
 
-    response = _get(client, org.executive, "/tracking/", params)
+    response = get_as(client, org.executive, "/tracking/", params)
 
     content = response.content.decode()
     assert [crumb.label for crumb in response.context["table"].where] == [
@@ -105,8 +98,8 @@ def test_drilling_by_url_shows_the_breadcrumb_to_go_back_up(client, data):
 
 
 def test_a_fixable_parameter_is_said_above_the_form(client, data):
-    page = _get(client, data.org.executive, "/tracking/", {"grain": "day", "from": "2027-01-01", "to": "2027-12-31"})
-    partial = _get(client, data.org.executive, "/tracking/table/", {"grain": "fortnight"})
+    page = get_as(client, data.org.executive, "/tracking/", {"grain": "day", "from": "2027-01-01", "to": "2027-12-31"})
+    partial = get_as(client, data.org.executive, "/tracking/table/", {"grain": "fortnight"})
 
     assert page.status_code == 400
     assert "at most 120 fit a table" in page.content.decode()
@@ -116,7 +109,7 @@ def test_a_fixable_parameter_is_said_above_the_form(client, data):
 
 
 def test_a_login_outside_the_organisation_is_refused_and_anonymous_users_sign_in(client, data):
-    assert _get(client, data.org.outsider, "/tracking/").status_code == 403
+    assert get_as(client, data.org.outsider, "/tracking/").status_code == 403
     client.logout()
     response = client.get("/tracking/")
     assert response.status_code == 302
@@ -130,7 +123,7 @@ ROUTES = ["/tracking/", "/tracking/table/", "/tracking/export.csv", "/tracking/e
 
 @pytest.mark.parametrize("url", ROUTES)
 def test_the_seller_sees_only_their_own_figures_on_every_route(client, data, url):
-    response = _get(client, data.org.seller, url, Q1)
+    response = get_as(client, data.org.seller, url, Q1)
 
     assert response.status_code == 200
     body = response.content if url.endswith("xlsx") else response.content.decode()
@@ -154,14 +147,14 @@ def test_the_seller_cannot_reach_anyone_elses_figures_by_any_route(client, data,
     initech = Customer.objects.create(code="INITECH", name="Initech", home_region=org.south, owner=org.olga)
     text = scope.format(olga=org.olga.pk, sara=org.sara.pk, maria=org.maria.pk, initech=initech.pk)
 
-    response = _get(client, org.seller, url, {"scope": text, **Q1})
+    response = get_as(client, org.seller, url, {"scope": text, **Q1})
 
     assert response.status_code == 404
     assert b"Olga" not in response.content
 
 
 def test_the_sellers_scope_is_fixed_to_themselves(client, data):
-    response = _get(client, data.org.seller, "/tracking/")
+    response = get_as(client, data.org.seller, "/tracking/")
 
     content = response.content.decode()
     assert response.context["scope_options"] == [(f"seller:{data.org.sam.pk}", "Sam Seller")]
@@ -170,7 +163,7 @@ def test_the_sellers_scope_is_fixed_to_themselves(client, data):
 
 
 def test_a_manager_picks_among_their_team_only(client, data):
-    response = _get(client, data.org.manager, "/tracking/")
+    response = get_as(client, data.org.manager, "/tracking/")
 
     org = data.org
     assert response.context["scope_options"] == [
@@ -178,14 +171,14 @@ def test_a_manager_picks_among_their_team_only(client, data):
         (f"seller:{org.sam.pk}", "Sam Seller"),
         (f"seller:{org.sara.pk}", "Sara Seller"),
     ]
-    assert _get(client, org.manager, "/tracking/table/", {"scope": f"seller:{org.olga.pk}"}).status_code == 404
+    assert get_as(client, org.manager, "/tracking/table/", {"scope": f"seller:{org.olga.pk}"}).status_code == 404
 
 
 # --- exports -------------------------------------------------------------------------------------
 
 
 def test_csv_export_is_what_the_page_shows(client, data):
-    response = _get(client, data.org.manager, "/tracking/export.csv", {"rows": "org", "from": "2027-01-01", "to": "2027-01-31"})
+    response = get_as(client, data.org.manager, "/tracking/export.csv", {"rows": "org", "from": "2027-01-01", "to": "2027-01-31"})
 
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == (f'attachment; filename="tracking-team-{data.org.maria.pk}-org-month-20270101-20270131.csv"')
@@ -217,7 +210,7 @@ def hostile_customers(data):
 
 
 def test_csv_export_neutralises_formulas_in_names(client, data, hostile_customers):
-    response = _get(client, data.org.seller, "/tracking/export.csv", Q1)
+    response = get_as(client, data.org.seller, "/tracking/export.csv", Q1)
 
     labels = {row[0] for row in csv.reader(io.StringIO(response.content.decode().lstrip("\ufeff")))}
     assert {'\'=HYPERLINK("http://evil")', "'+SUM(1)", "'-2+3", "'@cmd", "'\tTab", "Plain & safe"} <= labels
@@ -225,7 +218,7 @@ def test_csv_export_neutralises_formulas_in_names(client, data, hostile_customer
 
 
 def test_xlsx_export_neutralises_formulas_and_keeps_figures_as_numbers(client, data, hostile_customers):
-    response = _get(client, data.org.seller, "/tracking/export.xlsx", Q1)
+    response = get_as(client, data.org.seller, "/tracking/export.xlsx", Q1)
 
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     workbook = load_workbook(io.BytesIO(response.content))
@@ -280,7 +273,7 @@ def test_page_query_counts_are_pinned(client, data):
 
 
 def test_no_figure_reaches_a_page_as_a_float_except_for_drawing(client, data):
-    response = _get(client, data.org.executive, "/tracking/", Q1)
+    response = get_as(client, data.org.executive, "/tracking/", Q1)
 
     chart = response.context["chart"]
     assert chart["cumulativeActual"] == [1550.0, 2550.0, 2750.0]

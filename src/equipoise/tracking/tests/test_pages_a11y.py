@@ -3,19 +3,13 @@ test client: names, roles and live regions (focus itself is checked in test_brow
 
 import pytest
 
+from equipoise.tracking.tests.conftest import get_as
 
-@pytest.fixture(autouse=True)
-def frozen_today(time_machine):
-    time_machine.move_to("2027-03-15 09:00")
-
-
-def _get(client, user, url, params=None, **headers):
-    client.force_login(user)
-    return client.get(url, params or {}, **headers)
+pytestmark = pytest.mark.usefixtures("on_15_march_2027")
 
 
 def test_the_charts_are_labelled_figures_not_images_with_buttons_inside(client, data):
-    content = _get(client, data.org.executive, "/tracking/").content.decode()
+    content = get_as(client, data.org.executive, "/tracking/").content.decode()
 
     assert content.count('class="chart" role="figure" aria-label="') == 2
     assert 'role="img"' not in content
@@ -25,7 +19,7 @@ def test_the_charts_are_labelled_figures_not_images_with_buttons_inside(client, 
 
 
 def test_a_message_the_form_shows_can_take_focus(client, data):
-    response = _get(client, data.org.executive, "/tracking/table/", {"from": "2027-03-01", "to": "2027-01-31"}, HTTP_HX_REQUEST="true")
+    response = get_as(client, data.org.executive, "/tracking/table/", {"from": "2027-03-01", "to": "2027-01-31"}, HTTP_HX_REQUEST="true")
 
     content = response.content.decode()
     assert "swap the dates" in content
@@ -33,7 +27,7 @@ def test_a_message_the_form_shows_can_take_focus(client, data):
 
 
 def test_a_scope_with_nothing_to_choose_is_text_not_a_label_without_a_control(client, data):
-    content = _get(client, data.org.seller, "/tracking/").content.decode()
+    content = get_as(client, data.org.seller, "/tracking/").content.decode()
 
     assert '<label class="form-label small mb-1" for="tracking-scope">' not in content
     assert '<span class="form-label small mb-1 d-inline-block">Scope</span>' in content
@@ -41,13 +35,13 @@ def test_a_scope_with_nothing_to_choose_is_text_not_a_label_without_a_control(cl
 
 
 def test_a_scope_to_choose_keeps_its_label(client, data):
-    content = _get(client, data.org.manager, "/tracking/").content.decode()
+    content = get_as(client, data.org.manager, "/tracking/").content.decode()
 
     assert '<label class="form-label small mb-1" for="tracking-scope">Scope</label>' in content
 
 
 def test_the_home_page_has_a_polite_live_region_outside_the_card_htmx_replaces(client, data):
-    content = _get(client, data.org.manager, "/").content.decode()
+    content = get_as(client, data.org.manager, "/").content.decode()
 
     region = '<p class="visually-hidden" id="retention-announcement" role="status" aria-live="polite"></p>'
     assert region in content

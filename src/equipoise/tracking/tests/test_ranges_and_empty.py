@@ -10,19 +10,13 @@ import pytest
 
 from equipoise.core.errors import ApplicationError
 from equipoise.tracking import dissection
+from equipoise.tracking.tests.conftest import get_as
 from equipoise.tracking.tests.test_selectors import actuals, by_label, dissect, plans
 
 Q1 = {"from": "2027-01-01", "to": "2027-03-31"}
 
 
-@pytest.fixture(autouse=True)
-def frozen_today(time_machine):
-    time_machine.move_to("2027-03-15 09:00")
-
-
-def _get(client, user, url, params=None):
-    client.force_login(user)
-    return client.get(url, params or {})
+pytestmark = pytest.mark.usefixtures("on_15_march_2027")
 
 
 def _selected(content, select_id):
@@ -43,7 +37,7 @@ def _options(content, select_id):
 
 
 def test_a_month_grain_says_it_widened_the_range_to_whole_months(client, data):
-    response = _get(client, data.org.executive, "/tracking/", {"from": "2027-03-10", "to": "2027-03-20"})
+    response = get_as(client, data.org.executive, "/tracking/", {"from": "2027-03-10", "to": "2027-03-20"})
 
     assert response.status_code == 200
     table = response.context["table"]
@@ -67,7 +61,7 @@ def test_a_month_grain_says_it_widened_the_range_to_whole_months(client, data):
     ],
 )
 def test_no_notice_when_the_range_shown_is_the_range_asked_for(client, data, params):
-    response = _get(client, data.org.executive, "/tracking/", params)
+    response = get_as(client, data.org.executive, "/tracking/", params)
 
     assert response.status_code == 200
     assert response.context["table"].range_notice == ""
@@ -89,7 +83,7 @@ def test_the_notice_names_the_grain_and_the_range_asked_for_when_one_end_is_open
 
 @pytest.mark.parametrize("params", [{"from": "garbage"}, {"to": "2027-13-01"}, {"grain": "fortnight"}, {"scope": "planet:1"}])
 def test_an_error_page_shows_the_defaults_not_the_first_option_of_each_list(client, data, params):
-    response = _get(client, data.org.executive, "/tracking/", params)
+    response = get_as(client, data.org.executive, "/tracking/", params)
 
     assert response.status_code == 400
     content = response.content.decode()
@@ -104,7 +98,7 @@ def test_an_error_page_shows_the_defaults_not_the_first_option_of_each_list(clie
 def test_an_error_page_keeps_the_choices_the_user_made(client, data):
     params = {"from": "garbage", "to": "2027-03-31", "rows": "customer", "grain": "quarter", "measure": "invoiced", "show": "plan"}
 
-    response = _get(client, data.org.executive, "/tracking/", params)
+    response = get_as(client, data.org.executive, "/tracking/", params)
 
     assert response.status_code == 400
     content = response.content.decode()
@@ -114,7 +108,7 @@ def test_an_error_page_keeps_the_choices_the_user_made(client, data):
 
 
 def test_a_managers_error_page_defaults_to_their_team_by_person(client, data):
-    content = _get(client, data.org.manager, "/tracking/", {"from": "garbage"}).content.decode()
+    content = get_as(client, data.org.manager, "/tracking/", {"from": "garbage"}).content.decode()
 
     assert _selected(content, "tracking-scope") == f"team:{data.org.maria.pk}"
     assert _selected(content, "tracking-rows") == "org"
@@ -122,7 +116,7 @@ def test_a_managers_error_page_defaults_to_their_team_by_person(client, data):
 
 
 def test_a_seller_asking_for_team_rows_is_offered_their_own_rows_only(client, data):
-    response = _get(client, data.org.seller, "/tracking/", {"rows": "org"})
+    response = get_as(client, data.org.seller, "/tracking/", {"rows": "org"})
 
     assert response.status_code == 400
     content = response.content.decode()
@@ -133,7 +127,7 @@ def test_a_seller_asking_for_team_rows_is_offered_their_own_rows_only(client, da
 
 
 def test_a_reversed_range_quotes_the_dates_as_typed_not_as_widened(client, data):
-    response = _get(client, data.org.executive, "/tracking/", {"from": "2027-11-15", "to": "2027-01-01"})
+    response = get_as(client, data.org.executive, "/tracking/", {"from": "2027-11-15", "to": "2027-01-01"})
 
     assert response.status_code == 400
     content = response.content.decode()
@@ -181,7 +175,7 @@ def test_a_range_partly_in_the_plan_keeps_the_plan(data):
 
 
 def test_a_year_with_neither_plan_nor_result_says_so_and_offers_the_plans_range(client, data):
-    response = _get(client, data.org.seller, "/tracking/", {"from": "2030-01-01", "to": "2030-12-31"})
+    response = get_as(client, data.org.seller, "/tracking/", {"from": "2030-01-01", "to": "2030-12-31"})
 
     assert response.status_code == 200
     table = response.context["table"]
@@ -199,7 +193,7 @@ def test_a_year_with_neither_plan_nor_result_says_so_and_offers_the_plans_range(
 
 
 def test_an_empty_drill_inside_the_plan_says_so_without_offering_another_range(client, data):
-    response = _get(client, data.org.manager, "/tracking/", {**Q1, "region": str(data.org.south.pk)})
+    response = get_as(client, data.org.manager, "/tracking/", {**Q1, "region": str(data.org.south.pk)})
 
     table = response.context["table"]
     assert table.is_empty
@@ -211,7 +205,7 @@ def test_an_empty_drill_inside_the_plan_says_so_without_offering_another_range(c
 
 
 def test_churn_that_did_not_happen_is_nothing_to_show_and_not_called_a_missing_plan(client, data):
-    content = _get(client, data.org.executive, "/tracking/", {**Q1, "measure": "churned"}).content.decode()
+    content = get_as(client, data.org.executive, "/tracking/", {**Q1, "measure": "churned"}).content.decode()
 
     assert "Company has no churn in this range." in content
 
@@ -254,8 +248,8 @@ def test_a_row_with_a_plan_and_no_result_stays(data):
 def test_the_page_says_how_many_rows_are_hidden_and_links_to_them(client, data):
     params = {**Q1, "rows": "org", "region": str(data.org.south.pk)}
 
-    hidden = _get(client, data.org.executive, "/tracking/", params).content.decode()
-    shown = _get(client, data.org.executive, "/tracking/", {**params, "empty": "show"}).content.decode()
+    hidden = get_as(client, data.org.executive, "/tracking/", params).content.decode()
+    shown = get_as(client, data.org.executive, "/tracking/", {**params, "empty": "show"}).content.decode()
 
     assert "1 row with neither plan nor result in this range is not shown (they add nothing to the totals)." in hidden
     assert re.search(r'<a href="/tracking/\?[^"]*empty=show[^"]*" hx-get="/tracking/table/\?[^"]*empty=show[^"]*"[^>]*>Show it</a>', hidden)
@@ -270,7 +264,7 @@ def test_the_export_leaves_out_the_same_rows_as_the_page(client, data):
     params = {**Q1, "rows": "org", "region": str(data.org.south.pk)}
 
     def row_labels(extra):
-        response = _get(client, data.org.executive, "/tracking/export.csv", {**params, **extra})
+        response = get_as(client, data.org.executive, "/tracking/export.csv", {**params, **extra})
         lines = list(csv.reader(io.StringIO(response.content.decode().lstrip("\ufeff"))))
         return sorted({line[0] for line in lines[1:]})
 
@@ -294,7 +288,7 @@ def test_the_api_takes_the_same_choice_and_lists_every_row_unless_asked_not_to(d
 
 
 def test_the_whole_range_figures_come_right_after_the_row_name(client, data):
-    content = _get(client, data.org.manager, "/tracking/", Q1).content.decode()
+    content = get_as(client, data.org.manager, "/tracking/", Q1).content.decode()
 
     head = content.split("<thead>")[1].split("</thead>")[0]
     headers = [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r'<th scope="col"[^>]*>(.*?)</th>', head, re.S)]
