@@ -71,15 +71,17 @@ def _objective(report: RetentionReport, check: ObjectiveCheck, *, higher_is_bett
     """The objective's line on a card: what it is (or why there is none for this period) and, when the
     period is judged, the mark: ``status`` met / missed / on_track / off_track, in words."""
     fit = report.objective_fit
+    unjudged = None
     if fit == ObjectiveFit.NO_PLAN:
-        return {"text": "No approved plan, so no objective", "met": None, "status": None, "mark": None}
-    if check.objective_bp is None:
-        return {"text": "No objective in the approved plan", "met": None, "status": None, "mark": None}
-    if fit == ObjectiveFit.NOT_A_FISCAL_YEAR:
-        return {"text": "Annual objective: judged per fiscal year", "met": None, "status": None, "mark": None}
-    if fit == ObjectiveFit.OUTSIDE_PLAN:
-        text = f"No objective for {report.period.label} (outside the plan)"
-        return {"text": text, "met": None, "status": None, "mark": None}
+        unjudged = "No approved plan, so no objective"
+    elif check.objective_bp is None:
+        unjudged = "No objective in the approved plan"
+    elif fit == ObjectiveFit.NOT_A_FISCAL_YEAR:
+        unjudged = "Annual objective: judged per fiscal year"
+    elif fit == ObjectiveFit.OUTSIDE_PLAN:
+        unjudged = f"No objective for {report.period.label} (outside the plan)"
+    if unjudged is not None or check.objective_bp is None:
+        return {"text": unjudged, "met": None, "status": None, "mark": None}
     text = f"Objective {'at least' if higher_is_better else 'at most'} {_bp_percent(check.objective_bp)}%"
     status = check.status
     mark = None if status is None else _mark(status, higher_is_better=higher_is_better)
