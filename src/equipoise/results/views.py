@@ -26,7 +26,7 @@ from equipoise.core.http import HtmxHttpRequest
 from equipoise.results.forms import MappingForm, UploadForm
 from equipoise.results.import_jobs import access_job_by_id, is_background, job_progress, job_start, job_waits_for_another, jobs_current
 from equipoise.results.importing.config import FIELDS
-from equipoise.results.importing.report import problem_count, report_rows
+from equipoise.results.importing.report import problem_count, report_rows, without_cap_note
 from equipoise.results.importing.selectors import (
     access_batch_by_id,
     access_mapping_by_id,
@@ -60,13 +60,11 @@ def _count(number: int, noun: str) -> str:
     return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
-def _summary_message(batch: ImportBatch) -> tuple[int, str]:
-    if batch.status == BatchStatus.DUPLICATE:
-        return messages.WARNING, f"Import #{batch.pk}: this file was imported before with this mapping; nothing was imported."
-    if batch.status == BatchStatus.REJECTED and batch.failure:
-        return messages.ERROR, f"Import #{batch.pk} was rejected: nothing was imported, because the file could not be read as a whole."
-    if batch.status == BatchStatus.REJECTED:
-        return messages.ERROR, f"Import #{batch.pk} was rejected: nothing was imported. The report below lists every problem."
+def _summary_message(batch: ImportBatch) -> tuple[int, str] | None:
+    """What to flash on the way to a batch's page; nothing for a rejected or duplicate batch,
+    whose page opens with an alert saying so (a flash would say it twice)."""
+    if batch.status in (BatchStatus.DUPLICATE, BatchStatus.REJECTED):
+        return None
     text = (
         f"Import #{batch.pk}: {_count(batch.lines_created, 'line')} created, {batch.lines_corrected:,} corrected, "
         f"{batch.lines_unchanged:,} unchanged, {_count(batch.rows_skipped, 'row')} skipped"
@@ -93,8 +91,8 @@ def job_detail(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
     every second for the progress card alone), then the batch it made."""
     job = access_job_by_id(request.user, job_id)
     if job.state == JobState.DONE and job.batch is not None:
-        level, text = _summary_message(job.batch)
-        messages.add_message(request, level, text)
+        if summary := _summary_message(job.batch):
+            messages.add_message(request, *summary)
         target = reverse("results:batch", args=[job.batch.pk])
         if request.htmx:
             return HttpResponse(status=204, headers={"HX-Redirect": target})
@@ -130,8 +128,8 @@ def batch_new(request: HttpRequest) -> HttpResponse:
             except ApplicationError as error:
                 _show_error(form, error)
             else:
-                level, text = _summary_message(batch)
-                messages.add_message(request, level, text)
+                if summary := _summary_message(batch):
+                    messages.add_message(request, *summary)
                 return HttpResponseRedirect(reverse("results:batch", args=[batch.pk]))
     else:
         initial = {"mapping": request.GET.get("mapping", "") or default_mapping_name()}
@@ -148,7 +146,9 @@ def _upload_page(request: HttpRequest, form: UploadForm, mappings: list[ColumnMa
 @require_GET
 def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
     batch = access_batch_by_id(request.user, batch_id)
-    issues = batch_issues(batch)
+    # The note of a capped report is left out: the table's header says how many were found, and
+    # counted as a problem the note would make the pages say "of 10,001".
+    issues = without_cap_note(batch).order_by("row_number", "id")
     page = Paginator(issues, ISSUES_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "batch": batch,

@@ -58,7 +58,7 @@ def test_upload_a_broken_file_shows_the_error_table(client, org, catalog):
     batch = ImportBatch.objects.get()
     assert response.redirect_chain == [(reverse("results:batch", args=[batch.pk]), 302)]
     html = response.content.decode()
-    assert "was rejected: nothing was imported" in html
+    assert html.count("was rejected: nothing was imported") == 1  # the page's alert, not a flash beside it too
     assert "Download the error report (CSV)" in html
     assert "&#x27;=1+2&#x27; is not an amount" in html
     assert "&#x27;2027-02-30&#x27; is not a date that exists." in html
@@ -83,7 +83,7 @@ def test_upload_in_quarantine_mode_then_the_same_file_again(client, org, catalog
     assert "1 line created, 0 corrected, 0 unchanged, 0 rows skipped, 1 row quarantined." in response.content.decode()
     assert list(ResultLine.objects.values_list("source", "external_id")) == [("weekly", "L1")]
     again = client.post(reverse("results:batch-new"), {**data, "file": SimpleUploadedFile("w.csv", content)}, follow=True)
-    assert "imported before with this mapping; nothing was imported" in again.content.decode()
+    assert again.content.decode().count("imported before with this mapping; nothing was imported") == 1
     assert list(ImportBatch.objects.values_list("status", flat=True)) == ["duplicate", "committed"]
 
 
@@ -250,7 +250,7 @@ def test_a_file_that_cannot_be_read_is_a_file_problem_not_a_rejected_row(client,
     assert (batch.status, batch.rows_rejected) == ("rejected", 0)
     assert reason in batch.failure
     html = response.content.decode()
-    assert "could not be read as a whole" in html
+    assert html.count("could not be read as a whole") == 1
     assert "fix the rows below" not in html
     assert nothing_imported()
     listing = client.get(reverse("results:batches")).content.decode()
@@ -377,6 +377,14 @@ def test_a_capped_report_counts_the_problems_found_not_the_note(client, org, cat
     # Then the count is of problems: the first 3 of the 8 found, the note not counted as one
     assert "the first 3 of 8 found" in html
     assert "4 listed" not in html
+
+    # And the pages of problems count the problems, not the note (which the CSV report keeps)
+    monkeypatch.setattr("equipoise.results.views.ISSUES_PER_PAGE", 2)
+    last = client.get(reverse("results:batch", args=[batch.pk]), {"page": 2}).content.decode()
+    assert "Problems 3–3 of 3" in last
+    assert "The report lists the first" not in last
+    report = b"".join(client.get(reverse("results:batch-errors", args=[batch.pk])).streaming_content).decode()
+    assert "The report lists the first 3 problems; 5 more were found." in report
 
 
 def test_a_custom_mapping_is_deleted_after_confirming_and_its_imports_keep_its_name(client, org, catalog, tmp_path):
