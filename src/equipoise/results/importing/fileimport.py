@@ -64,7 +64,7 @@ def _rows(reader: RowReader, mapper: RowMapper, resolver: LineResolver) -> Itera
         except RowSkipped as skip:
             yield RowOutcome(row=row, skipped=skip.reason)
         except RowInvalid as invalid:
-            yield RowOutcome(row=row, problems=invalid.problems, cells=cells)
+            yield RowOutcome(row=row, line=invalid.line, problems=invalid.problems, cells=cells)
         else:
             yield RowOutcome(row=row, line=canonical, cells=cells)
     if row is None:

@@ -21,9 +21,13 @@ class Problem:
 
 
 class RowInvalid(Exception):
-    def __init__(self, problems: list[Problem]) -> None:
+    """The row's problems; ``line``, where the mapping could still read the row's references, what
+    it read (its other values may be placeholders), so that they are checked too."""
+
+    def __init__(self, problems: list[Problem], line: CanonicalLine | None = None) -> None:
         super().__init__(problems[0].reason if problems else "invalid")
         self.problems = problems
+        self.line = line
 
 
 class RowSkipped(Exception):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -207,28 +208,36 @@ class LineResolver:
             if len(found) == 1:
                 self._default_region_id = found[0]
         self.created = {"customers": 0, "products": 0, "sellers": 0}
+        self._checking = False  # see problems_beside: create nothing, only say what is wrong
+
+    def problems_beside(self, line: CanonicalLine, reported: Sequence[Problem]) -> list[Problem]:
+        """For a row the mapping found problems in already (a date that does not exist, say): what
+        resolving it would find as well (an unknown customer, a seller no one is), so that one
+        import reports everything wrong with the row, not one more thing each time it is fixed.
+        Creates nothing, since the row is not imported, and says nothing more about a field a
+        reported problem is about. A row whose values do not line up with the header is left as
+        reported: its references would be noise."""
+        fields = {problem.field for problem in reported}
+        if "" in fields:
+            return []
+        problems: list[Problem] = []
+        self._checking = True
+        try:
+            self._values(line, problems)
+            customer = self._customer(line, problems)
+            self._region(line, customer, problems)
+            self._product(line, problems)
+            if not fields & {"seller", "sellers", "shares"}:
+                self._credits(line, customer, problems)
+        finally:
+            self._checking = False
+        return [problem for problem in problems if problem.field not in fields]
 
     def resolve(self, line: CanonicalLine) -> LineInput:
         """The validated line; RowSkipped for a zero amount; RowInvalid listing every problem."""
         problems: list[Problem] = []
-        if not line.external_id:
-            problems.append(Problem("external_id", "", "The row has no external id."))
-        elif len(line.external_id) > 128:
-            problems.append(Problem("external_id", truncate(line.external_id), "The external id is longer than 128 characters."))
-        kind = line.kind
-        if kind not in KINDS:
-            problems.append(
-                Problem("kind", truncate(kind), f"Unknown kind: use {', '.join(sorted(KINDS))} (or map the value in the mapping).")
-            )
-        if line.motion not in MOTIONS:
-            problems.append(
-                Problem(
-                    "motion", truncate(line.motion), f"Unknown motion: use {', '.join(Motion.values)} (or map the value in the mapping)."
-                )
-            )
-        currency = line.currency
-        if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
-            problems.append(Problem("currency", truncate(currency), "Not a currency code: use three capital letters such as EUR or USD."))
+        self._values(line, problems)
+        kind, currency = line.kind, line.currency
         amount = line.amount_minor
         if kind in NEGATIVE_KINDS:
             amount = -abs(amount)
@@ -259,6 +268,27 @@ class LineResolver:
             credits=credits,
         )
         return resolved._replace(digest=resolved.fingerprint())  # as the fast path makes it
+
+    def _values(self, line: CanonicalLine, problems: list[Problem]) -> None:
+        """The external id, kind, motion and currency: present, known, of the right shape."""
+        if not line.external_id:
+            problems.append(Problem("external_id", "", "The row has no external id."))
+        elif len(line.external_id) > 128:
+            problems.append(Problem("external_id", truncate(line.external_id), "The external id is longer than 128 characters."))
+        kind = line.kind
+        if kind not in KINDS:
+            problems.append(
+                Problem("kind", truncate(kind), f"Unknown kind: use {', '.join(sorted(KINDS))} (or map the value in the mapping).")
+            )
+        if line.motion not in MOTIONS:
+            problems.append(
+                Problem(
+                    "motion", truncate(line.motion), f"Unknown motion: use {', '.join(Motion.values)} (or map the value in the mapping)."
+                )
+            )
+        currency = line.currency
+        if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
+            problems.append(Problem("currency", truncate(currency), "Not a currency code: use three capital letters such as EUR or USD."))
 
     # -- references -----------------------------------------------------------------------------
 
@@ -296,6 +326,8 @@ class LineResolver:
                 Problem(field, truncate(shown), "A new customer needs a home region: give the row a known region or set a default region.")
             )
             return None
+        if self._checking:
+            return None  # it would be created
         self.created["customers"] += 1
         return directory.customer_create(code=code, name=name, home_region_id=region_id)
 
@@ -317,6 +349,8 @@ class LineResolver:
             problems.append(Problem(field, truncate(reference), "Several product lines have this name: use the code."))
             return None
         if create and self.policy.create_products:
+            if self._checking:
+                return None  # it would be created
             self.created["products"] += 1
             return self.directory.product_line_create(reference)
         problems.append(Problem(field, truncate(reference), "Unknown product line (the mapping rejects unknown products)."))
@@ -363,6 +397,8 @@ class LineResolver:
                 line_id = self._line_id(parent, problems, field="product_application", create=True)
                 if line_id is None:
                     return None, None
+            if self._checking:
+                return None, None  # it would be created
             self.created["products"] += 1
             application_id, line_id = self.directory.application_create(application, line_id)
             return line_id, application_id
@@ -413,6 +449,8 @@ class LineResolver:
             )
             return None
         if self.policy.create_sellers and match in ("name", "email") and reference:
+            if self._checking:
+                return None  # they would be created
             self.created["sellers"] += 1
             return self.directory.seller_create(reference)
         label = {"person_id": "person id", "username": "user name", "email": "e-mail address", "name": "name"}[match]

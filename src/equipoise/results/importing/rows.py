@@ -13,6 +13,8 @@ Order of the checks (each documented in docs/importing.md):
 
 from __future__ import annotations
 
+from datetime import date
+
 from equipoise.core.errors import ApplicationError
 from equipoise.core.money import allocate_minor
 from equipoise.results.importing.config import FIELD_LABELS, MappingConfig
@@ -180,13 +182,11 @@ class RowMapper:
         if application:
             application = self.config.product_aliases.get(application.casefold(), application)
         sellers = self._sellers(cells, problems)
-        if problems or occurred_on is None:
-            raise RowInvalid(problems)
-        return CanonicalLine(
+        line = CanonicalLine(
             row=row,
             external_id=external_id,
             kind=kind,
-            occurred_on=occurred_on,
+            occurred_on=occurred_on or date.min,  # only with a problem about the date, which stops the row
             amount_minor=amount_minor,
             currency=currency,
             customer_code=self._text(cells, "customer_code"),
@@ -197,6 +197,9 @@ class RowMapper:
             motion=motion,
             sellers=sellers,
         )
+        if problems or occurred_on is None:
+            raise RowInvalid(problems, line)
+        return line
 
     def _sellers(self, cells: list[Cell], problems: list[Problem]) -> list[SellerRef]:
         match = self.config.seller_match

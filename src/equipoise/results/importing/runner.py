@@ -37,7 +37,8 @@ class _RollBack(Exception):
 
 @dataclass
 class RowOutcome:
-    """What the source says about one row before resolution: a line, a skip or problems."""
+    """What the source says about one row before resolution: a line, a skip or problems (with the
+    line as far as it could be read, if it could, for its references to be checked as well)."""
 
     row: int
     line: CanonicalLine | None = None
@@ -229,7 +230,10 @@ class BatchRun:
                         tally.skipped[outcome.skipped] += 1
                         continue
                     if outcome.problems or outcome.line is None:
-                        self._problem(outcome.row, outcome.problems, outcome.cells)
+                        problems = outcome.problems
+                        if problems and outcome.line is not None:  # what resolving it would find too, all in one report
+                            problems = [*problems, *self.resolver.problems_beside(outcome.line, problems)]
+                        self._problem(outcome.row, problems, outcome.cells)
                         continue
                     try:
                         append(resolve(outcome.line))

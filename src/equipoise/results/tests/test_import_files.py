@@ -11,6 +11,7 @@ import pytest
 from openpyxl import Workbook
 
 from equipoise.core.errors import AccessDenied, ApplicationError
+from equipoise.org.models import Customer, Person, ProductLine
 from equipoise.results import ingest
 from equipoise.results.importing.readers import MAX_LINE_CHARS
 from equipoise.results.importing.report import neutralise, report_rows
@@ -232,7 +233,8 @@ def test_all_or_nothing_against_quarantine(org, catalog, tmp_path):
     path = write(tmp_path, "r.csv", csv_bytes(rows))
     strict = run(path)
     assert (strict.status, strict.rows_read, strict.lines_created, strict.rows_rejected, strict.rows_skipped) == ("rejected", 5, 0, 2, 1)
-    assert [issue[:2] for issue in issue_rows(strict)] == [(3, "amount"), (5, "date")]
+    # Row 5 has a date that does not exist and an unknown customer: both are reported at once
+    assert [issue[:2] for issue in issue_rows(strict)] == [(3, "amount"), (5, "date"), (5, "customer_code")]
     assert nothing_imported()
     lenient = run(path, mode="quarantine")
     assert (lenient.status, lenient.lines_created, lenient.rows_rejected, lenient.skipped_reasons) == (
@@ -345,3 +347,30 @@ def test_rollups_reconcile_after_several_imports(org, catalog, tmp_path):
     run(write(tmp_path, "b.csv", csv_bytes([equipoise_row(f"A{i}", amount="7.77") for i in range(3)])))
     assert Rollup.objects.exists()
     assert rollups_compare() == []
+
+
+def test_a_row_with_a_bad_value_also_gets_its_unknown_references_reported(org, catalog, tmp_path):
+    """Fixing the date should not reveal, on the next import, that the customer and the seller
+    are unknown too: the first report lists all three."""
+    rows = [equipoise_row("L1", date="2027-02-30", customer_code="NOPE", sellers="nobody@example.com", motion="upsell")]
+    batch = run(write(tmp_path, "r.csv", csv_bytes(rows)))
+    assert batch.status == "rejected"
+    assert [issue[1] for issue in issue_rows(batch)] == ["date", "motion", "customer_code", "sellers"]
+    assert nothing_imported()
+
+
+def test_checking_the_references_of_a_bad_row_creates_nothing(org, catalog, tmp_path):
+    """Where the mapping creates unknown customers, products and sellers, a row that is invalid
+    anyway creates none of them, in either mode, and its unknown references are no problem."""
+    creating = {"unknown_customers": "create", "unknown_products": "create", "unknown_sellers": "create"}
+    mapping_from("equipoise", "creating", **creating, defaults={"region": "North"})
+    customers, people = Customer.objects.count(), Person.objects.count()
+    rows = [
+        equipoise_row("L1", amount="abc", customer_code="NEW-CO", product_line="New line", product_application="", sellers="Newton Seller")
+    ]
+    for mode in ("all_or_nothing", "quarantine"):
+        batch = run(write(tmp_path, f"{mode}.csv", csv_bytes(rows)), mapping="creating", mode=mode)
+        assert batch.rows_rejected == 1
+        assert [issue[1] for issue in issue_rows(batch)] == ["amount"]
+    assert (Customer.objects.count(), Person.objects.count()) == (customers, people)
+    assert not ProductLine.objects.filter(name="New line").exists()
