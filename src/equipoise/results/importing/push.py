@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from datetime import date
 from typing import Any
 
 from django.db import transaction
@@ -60,27 +61,24 @@ def _canonical(index: int, line: dict[str, Any], dates: DateReader) -> RowOutcom
             continue
         reference, match = (username, "username") if username else (str(person_id), "person_id")
         sellers.append(SellerRef(reference, int(seller.get("share_bp") or 0), match))
-    if problems or occurred_on is None:
-        return RowOutcome(row=index, problems=problems, cells=line)
-    return RowOutcome(
+    canonical = CanonicalLine(
         row=index,
-        line=CanonicalLine(
-            row=index,
-            external_id=_text(line.get("external_id")),
-            kind=_text(line.get("kind")),
-            occurred_on=occurred_on,
-            amount_minor=int(line.get("amount_minor") or 0),
-            currency=_text(line.get("currency")),
-            customer_code=_text(line.get("customer_code")),
-            customer_name="",
-            product_line=_text(line.get("product_line_code")),
-            product_application=_text(line.get("product_application_code")),
-            region=_text(line.get("region_code")),
-            motion=_text(line.get("motion")),
-            sellers=sellers,
-        ),
-        cells=line,
+        external_id=_text(line.get("external_id")),
+        kind=_text(line.get("kind")),
+        occurred_on=occurred_on or date.min,  # only with a problem about the date, which stops the line
+        amount_minor=int(line.get("amount_minor") or 0),
+        currency=_text(line.get("currency")),
+        customer_code=_text(line.get("customer_code")),
+        customer_name="",
+        product_line=_text(line.get("product_line_code")),
+        product_application=_text(line.get("product_application_code")),
+        region=_text(line.get("region_code")),
+        motion=_text(line.get("motion")),
+        sellers=sellers,
     )
+    if problems or occurred_on is None:  # the line's references are checked too (see BatchRun)
+        return RowOutcome(row=index, line=canonical, problems=problems, cells=line)
+    return RowOutcome(row=index, line=canonical, cells=line)
 
 
 def _outcomes(lines: Sequence[dict[str, Any]]) -> Iterator[RowOutcome]:
