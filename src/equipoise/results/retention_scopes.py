@@ -146,12 +146,10 @@ def _own_data(user: Any) -> QuerySet[Any] | None:
     return source.filter(condition)
 
 
-def _region_options(user: Any) -> list[tuple[str, str]]:
+def _region_options(own: QuerySet[Any] | None) -> list[tuple[str, str]]:
     """Regions by name, each followed by its countries by name; for a seller or a manager only those
-    where their own scope has customers (a region elsewhere would only ever show an empty page).
-
-    One query (the ``IN`` is a subquery), plus whether the company has contracts."""
-    own = _own_data(user)
+    where their own scope (``own``, see :func:`_own_data`) has customers (a region elsewhere would
+    only ever show an empty page). One query (the ``IN`` is a subquery)."""
     homes = own.values("customer__home_region_id") if own is not None else Customer.objects.values("home_region_id")
     regions = list(
         Region.objects.filter(Q(pk__in=homes) | Q(children__pk__in=homes)).distinct().values_list("id", "name", "parent_id", "parent__name")
@@ -173,9 +171,22 @@ def _region_options(user: Any) -> list[tuple[str, str]]:
     return options
 
 
+def picker_options(
+    user: Any, current: RetentionScope | None, product_line: ProductLine | None
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The retention page's two pickers, :func:`scope_options` and :func:`product_line_options`,
+    from one reading of the user's own scope."""
+    own = _own_data(user)
+    return _scope_options(user, current, own), _product_line_options(product_line, own)
+
+
 def scope_options(user: Any, current: RetentionScope | None = None) -> list[tuple[str, str]]:
     """The picker's scopes: the company, teams and sellers in the user's scope, and regions (see
     :func:`_region_options`). The current scope is always offered, first if nothing else offers it."""
+    return _scope_options(user, current, _own_data(user))
+
+
+def _scope_options(user: Any, current: RetentionScope | None, own: QuerySet[Any] | None) -> list[tuple[str, str]]:
     role, person = _viewer(user)
     options: list[tuple[str, str]] = []
     if role in COMPANY_WIDE_ROLES:
@@ -188,7 +199,7 @@ def scope_options(user: Any, current: RetentionScope | None = None) -> list[tupl
         sellers.append(person)
     if len(sellers) <= SCOPE_SELLER_OPTIONS_LIMIT:
         options += [(f"seller:{seller.pk}", seller.full_name + ("" if seller.is_active else " (no longer active)")) for seller in sellers]
-    options += _region_options(user)
+    options += _region_options(own)
     if current is not None and current.text not in {value for value, _ in options}:
         options.insert(0, (current.text, current.label))
     return options
@@ -197,7 +208,10 @@ def scope_options(user: Any, current: RetentionScope | None = None) -> list[tupl
 def product_line_options(user: Any, current: ProductLine | None = None) -> list[tuple[str, str]]:
     """Product lines by name; for a seller or a manager only those their own scope has contracts (or
     results) in. The current one is always offered. One query."""
-    own = _own_data(user)
+    return _product_line_options(current, _own_data(user))
+
+
+def _product_line_options(current: ProductLine | None, own: QuerySet[Any] | None) -> list[tuple[str, str]]:
     lines = ProductLine.objects.all()
     if own is not None:
         lines = lines.filter(pk__in=own.values("product_line_id"))

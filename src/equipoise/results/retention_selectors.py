@@ -45,6 +45,7 @@ from equipoise.results.retention_scopes import (  # noqa: F401
     _viewer,
     access_retention_scope,
     home_scope,
+    picker_options,
     product_line_options,
     scope_options,
 )

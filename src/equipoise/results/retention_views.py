@@ -256,8 +256,8 @@ def retention_page(request: HttpRequest) -> HttpResponse:
         current = None
         with contextlib.suppress(ApplicationError):  # a scope that cannot be read is just not preselected
             current = selectors.access_retention_scope(user, values["scope"])
-        base |= {"error": error, "scope_options": selectors.scope_options(user, current)}
-        base["product_line_options"] = selectors.product_line_options(user)
+        base["error"] = error
+        base["scope_options"], base["product_line_options"] = selectors.picker_options(user, current, None)
         return render(request, "results/retention.html", base, status=400)
     base["values"] = {
         "scope": report.scope.text,
@@ -265,6 +265,5 @@ def retention_page(request: HttpRequest) -> HttpResponse:
         "period": report.period.key,
         "product_line": values["product_line"],
     }
-    base["scope_options"] = selectors.scope_options(user, report.scope)
-    base["product_line_options"] = selectors.product_line_options(user, report.product_line)
+    base["scope_options"], base["product_line_options"] = selectors.picker_options(user, report.scope, report.product_line)
     return render(request, "results/retention.html", {**base, **context})

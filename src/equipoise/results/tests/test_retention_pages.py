@@ -191,6 +191,19 @@ def test_the_seller_picks_from_regions_where_they_have_customers(client, org, bo
     assert options == [(f"seller:{org.sam.pk}", "Sam Seller"), (f"region:{org.north.pk}", "Region North")]
 
 
+def test_the_pickers_read_the_users_own_scope_once(client, org, book, monkeypatch):
+    from equipoise.results import retention_scopes
+
+    calls = []
+    own_data = retention_scopes._own_data
+    monkeypatch.setattr(retention_scopes, "_own_data", lambda user: calls.append(user) or own_data(user))
+    client.force_login(org.seller)
+    context = client.get(PAGE, {"period": "2027-01"}).context
+    assert context["scope_options"] == [(f"seller:{org.sam.pk}", "Sam Seller"), (f"region:{org.north.pk}", "Region North")]
+    assert context["product_line_options"] == []  # Sam's contracts have no product line
+    assert len(calls) == 1
+
+
 def test_the_customer_table_filters_by_category_and_paginates(client, org, book):
     many_customers(org, 60, "X")
     client.force_login(org.executive)
