@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import sqlite3
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import accumulate, repeat
+from itertools import accumulate, chain, repeat
 from operator import itemgetter
 from typing import Any, NamedTuple
 
@@ -52,6 +53,10 @@ FLUSH_ROWS = 1_000_000
 # own: at 10M lines a team's lines over a year sat on 13,000 pages, which a cold cache read in
 # seconds. Sorted per 200k rows, a seller's lines come in runs of about 40 (a page or two each).
 LINE_BUFFER_ROWS = 200_000
+# SQLite: rollup rows added per statement (as many as its limit of variables allows, if fewer). The
+# statement's cost is mostly binding values and stepping it once per row: 1.6M rows upserted a
+# thousand to a statement took 3.5-4.3 s against 6.1-6.9 s one at a time.
+ROLLUP_ROWS_PER_STATEMENT = 1_000
 # SQLite's page cache for an importing connection, in KiB (see Ingestor.__init__).
 SQLITE_CACHE_KIB = 131_072
 # PostgreSQL: fewer rollup rows than this are upserted without sampling them (see
@@ -506,13 +511,22 @@ class Ingestor:
                 self._add_staged(cursor, table, key_columns, slices)
                 return
             width = key_columns.count(",") + 3
-            sql = (
-                f"INSERT INTO {table} ({key_columns}, amount_minor, line_count) VALUES ({', '.join(['%s'] * width)}) "
-                f"{_adding_on_conflict(table, key_columns)}"
-            )
+            per = max(1, min(ROLLUP_ROWS_PER_STATEMENT, _sqlite_variable_limit() // width))
+            value = f"({', '.join(['%s'] * width)})"
+
+            def upsert(count: int) -> str:
+                values = ", ".join([value] * count)
+                conflict = _adding_on_conflict(table, key_columns)
+                return f"INSERT INTO {table} ({key_columns}, amount_minor, line_count) VALUES {values} {conflict}"
+
             for rows in slices:
-                for start in range(0, len(rows), 5000):
-                    cursor.executemany(sql, rows[start : start + 5000])
+                whole = len(rows) - len(rows) % per
+                if whole:
+                    cursor.executemany(
+                        upsert(per), [list(chain.from_iterable(rows[start : start + per])) for start in range(0, whole, per)]
+                    )
+                if whole < len(rows):
+                    cursor.executemany(upsert(1), rows[whole:])
 
     @staticmethod
     def _add_staged(cursor: Any, table: str, key_columns: str, slices: Iterable[list[tuple[Any, ...]]]) -> None:
@@ -594,6 +608,11 @@ class Ingestor:
         batch.duration_ms = int((time.perf_counter() - started) * 1000)
         batch.save()
         return batch
+
+
+def _sqlite_variable_limit() -> int:
+    """How many values one SQLite statement may bind (999 before SQLite 3.32, 32,766 since)."""
+    return int(connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
 
 
 def _adding_on_conflict(table: str, key_columns: str) -> str:

@@ -212,6 +212,29 @@ class MergedRollupPropertyTests(ThreeSellers, TestCase):
 
 
 @override_settings(EQUIPOISE_LARGE_SUBTREE=2)
+class SeveralRowsPerStatementPropertyTests(ThreeSellers, TestCase):
+    """The same on SQLite with three rollup rows to a statement, so that every flush adds its rows
+    several to an upsert and the rest one at a time: both give what a rebuild gives."""
+
+    def setUp(self) -> None:
+        from unittest import mock
+
+        from django.db import connection
+
+        if connection.vendor != "sqlite":
+            self.skipTest("PostgreSQL adds rollup rows through a staging table")
+        super().setUp()
+        patcher = mock.patch.object(ingest_module, "ROLLUP_ROWS_PER_STATEMENT", 3)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(batches=batches_strategy)
+    def test_rollups_added_several_to_a_statement_equal_a_rebuild(self, batches):
+        _ingest_and_compare_with_a_rebuild(self, batches)
+
+
+@override_settings(EQUIPOISE_LARGE_SUBTREE=2)
 class PreparedLinesPropertyTests(ThreeSellers, TestCase):
     @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(batches=st.lists(st.lists(st.lists(line_strategy, min_size=1, max_size=6), min_size=1, max_size=3), min_size=1, max_size=4))
