@@ -143,21 +143,27 @@ def credit_rows(
     measure_of = _MEASURE
     append = rows.append
     fingerprints: list[str] = []
+    add_fingerprint = fingerprints.append
     counts: list[int] | None = None
+    days: dict[date, str] = {}  # a file's lines fall on a few hundred days
     for position, line in enumerate(lines):
-        kind, currency, amount_minor, motion, credits = line.kind, line.currency, line.amount_minor, line.motion, line.credits
-        customer_id, region_id, product_line_id, application = (
-            line.customer_id, line.region_id, line.product_line_id, line.product_application_id,
-        )  # fmt: skip
+        # One unpacking, not thirteen attribute reads: a million lines' rows are built in half the time.
+        (
+            _, source, external_id, kind, occurred_on, currency, amount_minor, customer_id, region_id, product_line_id, application,
+            motion, credits, digest,
+        ) = line  # fmt: skip
+        day = days.get(occurred_on)
+        if day is None:
+            day = days[occurred_on] = day_text(occurred_on)
+        fingerprint = digest or line.fingerprint()
+        add_fingerprint(fingerprint)
         measure = measure_of[kind]
-        day = day_text(line.occurred_on)
-        fingerprint = line.fingerprint()
-        fingerprints.append(fingerprint)
         if len(credits) == 1:
+            ((seller_id, share),) = credits
             append(
                 (
-                    line.source, line.external_id, credits[0][0], credits[0][1], kind, measure, day, currency, amount_minor,
-                    amount_minor, customer_id, region_id, product_line_id, application, motion, batch_id, version, fingerprint,
+                    source, external_id, seller_id, share, kind, measure, day, currency, amount_minor, amount_minor, customer_id,
+                    region_id, product_line_id, application, motion, batch_id, version, fingerprint,
                 )
             )  # fmt: skip
             if counts is not None:
@@ -170,8 +176,8 @@ def credit_rows(
         for (seller_id, share), part in zip(credits, parts, strict=True):
             append(
                 (
-                    line.source, line.external_id, seller_id, share, kind, measure, day, currency, amount_minor, part,
-                    customer_id, region_id, product_line_id, application, motion, batch_id, version, fingerprint,
+                    source, external_id, seller_id, share, kind, measure, day, currency, amount_minor, part, customer_id, region_id,
+                    product_line_id, application, motion, batch_id, version, fingerprint,
                 )
             )  # fmt: skip
     return fingerprints, counts
