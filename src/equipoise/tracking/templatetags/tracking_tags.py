@@ -51,7 +51,7 @@ def percent(ratio: Decimal | None) -> str:
 def figure(figures: Figures, show: str, currency: str) -> SafeString | str:
     """The one figure a period cell shows."""
     if show == "plan":
-        return money(figures.plan_minor, currency)
+        return _amount(figures.plan_minor, currency)
     if show == "variance":
         if figures.variance_minor is None:
             return "—"
@@ -60,7 +60,14 @@ def figure(figures: Figures, show: str, currency: str) -> SafeString | str:
         return percent(figures.attainment)
     if show == "pace":
         return percent(figures.pace)
-    return money(figures.actual_minor, currency)
+    return _amount(figures.actual_minor, currency)
+
+
+def _amount(amount_minor: int | None, currency: str) -> SafeString | str:
+    """An amount; zero is muted, so that in a customer's row of months the ones with sales stand out."""
+    if amount_minor == 0:
+        return format_html('<span class="figure-zero">{}</span>', money(0, currency))
+    return money(amount_minor, currency)
 
 
 @register.simple_tag

@@ -53,6 +53,21 @@ def test_the_executive_sees_the_company_by_region_for_the_plan_year_to_date(clie
     assert 'id="tracking-chart-data"' in content
 
 
+def test_a_period_with_nothing_sold_is_muted_and_the_others_are_not(client, data):
+    """In a row of months, those without sales are shown muted so that the ones with sales stand out."""
+    response = get_as(client, data.org.executive, "/tracking/", {"rows": "customer", **Q1})
+
+    table = response.context["table"]
+    actuals = [figures.actual_minor for row in table.rows for figures, _ in row.cells]
+    assert 0 in actuals and any(actuals)
+    content = response.content.decode()
+    assert '<span class="figure-zero">0.00</span>' in content
+    shown = next(amount for amount in actuals if amount)
+    text = f"{Decimal(shown) / 100:,.2f}".replace("-", "−")
+    assert f">{text}<" in content
+    assert f'<span class="figure-zero">{text}</span>' not in content
+
+
 def _query(view):
     from django.utils.http import urlencode
 
