@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
+from typing import TypeVar
 
 from django.contrib.auth import get_user_model
 
@@ -29,6 +31,8 @@ from equipoise.org.services import customer_create, person_create, product_appli
 from equipoise.results.importing.lines import CanonicalLine, Problem, RowInvalid, RowSkipped, SellerRef, truncate
 from equipoise.results.ingest import LineInput
 from equipoise.results.models import ResultKind
+
+T = TypeVar("T")
 
 KINDS = frozenset(ResultKind.values)
 MOTIONS = frozenset(Motion.values)
@@ -292,6 +296,14 @@ class LineResolver:
 
     # -- references -----------------------------------------------------------------------------
 
+    def _create(self, kind: str, create: Callable[[], T]) -> T | None:
+        """Create a customer, product or seller the policy creates, counted under ``kind``; nothing
+        while :meth:`problems_beside` checks a row that will not be imported (None: it would be)."""
+        if self._checking:
+            return None
+        self.created[kind] += 1
+        return create()
+
     def _region_id(self, reference: str) -> int | None:
         found = self.directory.regions.get(_key(reference), [])
         return found[0] if len(found) == 1 else None
@@ -326,10 +338,7 @@ class LineResolver:
                 Problem(field, truncate(shown), "A new customer needs a home region: give the row a known region or set a default region.")
             )
             return None
-        if self._checking:
-            return None  # it would be created
-        self.created["customers"] += 1
-        return directory.customer_create(code=code, name=name, home_region_id=region_id)
+        return self._create("customers", lambda: directory.customer_create(code=code, name=name, home_region_id=region_id))
 
     def _region(self, line: CanonicalLine, customer: CustomerInfo | None, problems: list[Problem]) -> int | None:
         if line.region:
@@ -349,10 +358,7 @@ class LineResolver:
             problems.append(Problem(field, truncate(reference), "Several product lines have this name: use the code."))
             return None
         if create and self.policy.create_products:
-            if self._checking:
-                return None  # it would be created
-            self.created["products"] += 1
-            return self.directory.product_line_create(reference)
+            return self._create("products", lambda: self.directory.product_line_create(reference))
         problems.append(Problem(field, truncate(reference), "Unknown product line (the mapping rejects unknown products)."))
         return None
 
@@ -397,10 +403,10 @@ class LineResolver:
                 line_id = self._line_id(parent, problems, field="product_application", create=True)
                 if line_id is None:
                     return None, None
-            if self._checking:
-                return None, None  # it would be created
-            self.created["products"] += 1
-            application_id, line_id = self.directory.application_create(application, line_id)
+            created = self._create("products", partial(self.directory.application_create, application, line_id))
+            if created is None:
+                return None, None
+            application_id, line_id = created
             return line_id, application_id
         if line_id is not None:
             return line_id, None
@@ -449,10 +455,7 @@ class LineResolver:
             )
             return None
         if self.policy.create_sellers and match in ("name", "email") and reference:
-            if self._checking:
-                return None  # they would be created
-            self.created["sellers"] += 1
-            return self.directory.seller_create(reference)
+            return self._create("sellers", lambda: self.directory.seller_create(reference))
         label = {"person_id": "person id", "username": "user name", "email": "e-mail address", "name": "name"}[match]
         problems.append(Problem("sellers", truncate(reference), f"No person has this {label} (the mapping rejects unknown sellers)."))
         return None
