@@ -518,21 +518,15 @@ class Ingestor:
                 return
             width = key_columns.count(",") + 3
             per = max(1, min(ROLLUP_ROWS_PER_STATEMENT, _sqlite_variable_limit() // width))
-            value = f"({', '.join(['%s'] * width)})"
-
-            def upsert(count: int) -> str:
-                values = ", ".join([value] * count)
-                conflict = _adding_on_conflict(table, key_columns)
-                return f"INSERT INTO {table} ({key_columns}, amount_minor, line_count) VALUES {values} {conflict}"
-
+            value, conflict = f"({', '.join(['%s'] * width)})", _adding_on_conflict(table, key_columns)
+            insert = f"INSERT INTO {table} ({key_columns}, amount_minor, line_count) VALUES"
+            several, one = f"{insert} {', '.join([value] * per)} {conflict}", f"{insert} {value} {conflict}"
             for rows in slices:
                 whole = len(rows) - len(rows) % per
                 if whole:
-                    cursor.executemany(
-                        upsert(per), [list(chain.from_iterable(rows[start : start + per])) for start in range(0, whole, per)]
-                    )
+                    cursor.executemany(several, [list(chain.from_iterable(rows[start : start + per])) for start in range(0, whole, per)])
                 if whole < len(rows):
-                    cursor.executemany(upsert(1), rows[whole:])
+                    cursor.executemany(one, rows[whole:])
 
     @staticmethod
     def _add_staged(cursor: Any, table: str, key_columns: str, slices: Iterable[list[tuple[Any, ...]]]) -> None:
