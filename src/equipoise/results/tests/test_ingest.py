@@ -178,6 +178,22 @@ def _ingest_and_compare_with_a_rebuild(case: ThreeSellers, batches) -> None:
         transaction.set_rollback(True)
 
 
+def _only_on(case: ThreeSellers, vendor: str, why: str, **constants: int) -> None:
+    """Set ``case`` up on ``vendor`` only (skipped elsewhere, for ``why``), with the ingest's
+    ``constants`` patched for the test."""
+    from unittest import mock
+
+    from django.db import connection
+
+    if connection.vendor != vendor:
+        case.skipTest(why)  # type: ignore[attr-defined]
+    ThreeSellers.setUp(case)
+    for name, value in constants.items():
+        patcher = mock.patch.object(ingest_module, name, value)
+        patcher.start()
+        case.addCleanup(patcher.stop)  # type: ignore[attr-defined]
+
+
 @override_settings(EQUIPOISE_LARGE_SUBTREE=2)  # the VP's and M1's subtrees are large, M2's is not
 class RollupPropertyTests(ThreeSellers, TestCase):
     """Random batches in any order and repetition give the rollups a from-scratch rebuild gives."""
@@ -194,16 +210,7 @@ class MergedRollupPropertyTests(ThreeSellers, TestCase):
     table are added by MERGE and the others by an upsert: both give what a rebuild gives."""
 
     def setUp(self) -> None:
-        from unittest import mock
-
-        from django.db import connection
-
-        if connection.vendor != "postgresql":
-            self.skipTest("MERGE is PostgreSQL's")
-        super().setUp()
-        patcher = mock.patch.object(ingest_module, "MERGE_ABOVE_ROWS", 1)
-        patcher.start()
-        self.addCleanup(patcher.stop)
+        _only_on(self, "postgresql", "MERGE is PostgreSQL's", MERGE_ABOVE_ROWS=1)
 
     @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(batches=batches_strategy)
@@ -217,16 +224,7 @@ class SeveralRowsPerStatementPropertyTests(ThreeSellers, TestCase):
     several to an upsert and the rest one at a time: both give what a rebuild gives."""
 
     def setUp(self) -> None:
-        from unittest import mock
-
-        from django.db import connection
-
-        if connection.vendor != "sqlite":
-            self.skipTest("PostgreSQL adds rollup rows through a staging table")
-        super().setUp()
-        patcher = mock.patch.object(ingest_module, "ROLLUP_ROWS_PER_STATEMENT", 3)
-        patcher.start()
-        self.addCleanup(patcher.stop)
+        _only_on(self, "sqlite", "PostgreSQL adds rollup rows through a staging table", ROLLUP_ROWS_PER_STATEMENT=3)
 
     @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(batches=batches_strategy)
