@@ -9,18 +9,24 @@ from typing import Any
 
 from django.db.models import QuerySet, Sum
 
+from equipoise.core.access import Role
 from equipoise.core.errors import NotFound
 from equipoise.org.models import Person
-from equipoise.org.selectors import visible_people
+from equipoise.org.selectors import user_role, visible_people
 from equipoise.planning.models import PlanVersion
 from equipoise.quotas.models import AllocationState, Commit, Quota, QuotaAllocation
 
 
 def allocations_visible(user: Any) -> QuerySet[QuotaAllocation]:
-    """Allocations whose quotas the user has any part in (everyone in scope sees the same allocations)."""
+    """Allocations whose quotas the user has any part in (everyone in scope sees the same
+    allocations). A seller sees quotas once they are locked: a draft is still being adjusted by
+    hand, and a figure a seller saw there could change or vanish before it is final."""
     if not visible_people(user).exists():
         return QuotaAllocation.objects.none()
-    return QuotaAllocation.objects.select_related("plan", "root").order_by("-created_at")
+    allocations = QuotaAllocation.objects.select_related("plan", "root").order_by("-created_at")
+    if user_role(user) == Role.SELLER:
+        allocations = allocations.exclude(state=AllocationState.DRAFT)
+    return allocations
 
 
 def current_allocation(user: Any) -> QuotaAllocation | None:
@@ -40,7 +46,8 @@ def quotas_visible(user: Any, allocation: QuotaAllocation) -> QuerySet[Quota]:
 
 
 def access_quota_by_id(user: Any, quota_id: int) -> Quota:
-    quota = Quota.objects.filter(pk=quota_id, person__in=visible_people(user)).select_related("person", "bucket", "allocation").first()
+    quotas = Quota.objects.filter(pk=quota_id, person__in=visible_people(user), allocation__in=allocations_visible(user))
+    quota = quotas.select_related("person", "bucket", "allocation").first()
     if quota is None:
         raise NotFound("That quota", field="quota")
     return quota

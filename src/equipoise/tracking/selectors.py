@@ -272,12 +272,12 @@ def _plan_for(
         if allocation is None:
             split = domain.split_plan(facts, filters=ctx.filters, rows=None)
             split.rows_unknown = True
-            return split, source, "Quotas have not been allocated yet: teams show no plan."
+            return split, source, "No quotas yet: teams show no plan."
         people = [row.person_id for row in org_rows if row.key != OWN_KEY]
         row_facts = plans.quota_facts(allocation, person_ids=people, start=start, end=end, region_top=ctx.region_top)
         return domain.split_plan(facts, filters=ctx.filters, rows=rows, row_facts=row_facts), f"{source} Teams: their quotas.", ""
     if allocation is None:
-        return None, "", "Quotas have not been allocated yet: the table shows actuals only."
+        return None, "", "No quotas yet: the table shows actuals only."
     assert scope.person is not None
     people = [scope.person.pk] + ([row.person_id for row in org_rows if row.key != OWN_KEY] if rows == "org" else [])
     facts = plans.quota_facts(allocation, person_ids=people, start=start, end=end, region_top=ctx.region_top)

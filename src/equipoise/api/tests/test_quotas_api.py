@@ -8,13 +8,13 @@ from django.test.utils import CaptureQueriesContext
 
 from equipoise.org.selectors import subtree
 from equipoise.quotas.models import Commit, Quota
-from equipoise.quotas.services import commit_upsert, quota_allocate
+from equipoise.quotas.services import allocation_lock, commit_upsert, quota_allocate
 
 
 @pytest.fixture
 def allocation(org, approved_plan):
-    """Equal split, no cushion: North buckets to Sam and Sara, South to Olga."""
-    return quota_allocate(actor=org.executive, plan=approved_plan)
+    """Equal split, no cushion: North buckets to Sam and Sara, South to Olga; locked, so that sellers see it."""
+    return allocation_lock(actor=org.executive, allocation=quota_allocate(actor=org.executive, plan=approved_plan))
 
 
 def _all_quota_rows(call, user, **filters):
@@ -44,6 +44,23 @@ def test_seller_lists_only_their_own_quotas(org, allocation, call):
     # Sam and Sara split North's 80,000,000 equally, to the cent.
     saras = Quota.objects.filter(allocation=allocation, person=org.sara).values_list("amount_minor", flat=True)
     assert sum(row["amount_minor"] for row in rows) + sum(saras) == 80_000_000
+
+
+def test_a_seller_gets_no_quotas_of_a_draft(org, approved_plan, call):
+    draft = quota_allocate(actor=org.executive, plan=approved_plan)
+    sams = Quota.objects.filter(allocation=draft, person=org.sam)
+    assert sams.exists()
+
+    listed = call(org.seller, "get", "/api/v1/quotas", {"limit": 500})
+    by_allocation = call(org.seller, "get", "/api/v1/quotas", {"allocation": draft.pk})
+    one = call(org.seller, "get", f"/api/v1/quotas/{sams.first().pk}")
+    managers = _all_quota_rows(call, org.manager)
+
+    assert listed.status_code == 200
+    assert listed.json()["count"] == 0
+    assert by_allocation.status_code == 404
+    assert one.status_code == 404
+    assert org.sam.pk in {row["person_id"] for row in managers}
 
 
 def test_manager_sees_their_subtree_only(org, allocation, call):

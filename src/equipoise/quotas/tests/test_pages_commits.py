@@ -7,14 +7,16 @@ from django.db.models import Sum
 
 from equipoise.quotas.models import Commit, Quota
 from equipoise.quotas.selectors import quota_by_motion
-from equipoise.quotas.services import commit_upsert, quota_allocate
+from equipoise.quotas.services import allocation_lock, commit_upsert, quota_allocate
 
 JANUARY, FEBRUARY = date(2027, 1, 1), date(2027, 2, 1)
 
 
 @pytest.fixture
 def allocation(org, approved_plan):
-    return quota_allocate(actor=org.executive, plan=approved_plan)
+    # Locked: a seller sees quotas once they are final (a draft is hidden from them).
+    allocation = quota_allocate(actor=org.executive, plan=approved_plan)
+    return allocation_lock(actor=org.executive, allocation=allocation)
 
 
 def _commits():
@@ -270,4 +272,4 @@ def test_gap_without_quotas_shows_an_empty_state(client, org, approved_plan):
     response = client.get("/quotas/gap/")
 
     assert response.status_code == 200
-    assert "Quotas have not been allocated yet" in response.content.decode()
+    assert "No quotas yet" in response.content.decode()

@@ -11,7 +11,7 @@ from equipoise.core.access import Role
 from equipoise.org.models import Territory
 from equipoise.org.services import person_create
 from equipoise.quotas.models import Quota
-from equipoise.quotas.services import quota_allocate
+from equipoise.quotas.services import allocation_lock, quota_allocate
 
 EVERYONE = ["Maria Manager", "Olga Seller", "Omar Manager", "Sam Seller", "Sara Seller", "Vera VP"]
 WHOLE_HORIZON = {"from": "2027-01", "to": "2028-12"}
@@ -88,6 +88,7 @@ def test_manager_sees_only_their_subtree(client, org, allocation):
 
 
 def test_seller_sees_only_their_own_row(client, org, allocation):
+    allocation_lock(actor=org.executive, allocation=allocation)
     client.force_login(org.seller)
 
     response = client.get("/quotas/", WHOLE_HORIZON)
@@ -178,9 +179,37 @@ def test_empty_state_tells_sellers_to_wait(client, org, approved_plan):
     response = client.get("/quotas/")
 
     content = response.content.decode()
-    assert "Quotas have not been allocated yet" in content
+    assert "No quotas yet" in content
+    assert "once sales leadership has allocated the plan and locked the quotas" in content
     assert "Allocate the approved plan" not in content
     assert 'href="/quotas/allocate/"' not in content
+
+
+def test_a_seller_sees_quotas_once_locked(client, org, allocation):
+    """A draft is still adjusted by hand: a seller neither sees it nor can open it by id, through
+    the table, the breakdown or the API; their manager reviews it meanwhile."""
+    client.force_login(org.seller)
+    draft = client.get("/quotas/")
+    by_id = client.get("/quotas/", {"allocation": allocation.pk})
+    breakdown = client.get(f"/quotas/allocations/{allocation.pk}/people/{org.sam.pk}/")
+    client.force_login(org.manager)
+    managers_view = client.get("/quotas/", WHOLE_HORIZON)
+
+    assert draft.status_code == 200
+    assert draft.context["allocation"] is None
+    assert "No quotas yet" in draft.content.decode()
+    assert by_id.status_code == 404
+    assert breakdown.status_code == 404
+    assert managers_view.context["allocation"] == allocation
+    assert "Sam Seller" in _names(managers_view)
+
+    allocation_lock(actor=org.executive, allocation=allocation)
+    client.force_login(org.seller)
+    locked = client.get("/quotas/", {"allocation": allocation.pk, **WHOLE_HORIZON})
+
+    assert locked.status_code == 200
+    assert _names(locked) == ["Sam Seller"]
+    assert locked.context["rows"][0].total == _quota(allocation, org.sam)
 
 
 def test_an_unknown_allocation_id_is_404(client, org, allocation):
@@ -204,6 +233,7 @@ def test_the_table_requires_sign_in(client, allocation):
 
 
 def test_breakdown_shows_quota_per_bucket(client, org, allocation, approved_plan):
+    allocation_lock(actor=org.executive, allocation=allocation)
     client.force_login(org.seller)
     north_new = approved_plan.buckets.get(region=org.north, motion="new")
 

@@ -86,9 +86,11 @@ def standard_lines(org: Any, catalog: Catalog) -> list[Any]:
 
 @pytest.fixture
 def allocation(org: Any, approved_plan: Any) -> Any:
-    from equipoise.quotas.services import quota_allocate
+    from equipoise.quotas.services import allocation_lock, quota_allocate
 
-    return quota_allocate(actor=org.executive, plan=approved_plan)
+    # Locked, as quotas are once sellers work to them: a seller does not see a draft allocation.
+    allocation = quota_allocate(actor=org.executive, plan=approved_plan)
+    return allocation_lock(actor=org.executive, allocation=allocation, reason="Quotas are final.")
 
 
 @pytest.fixture(params=[0, 2, 1_000], ids=["subtrees-rolled-up", "subtrees-mixed", "subtrees-from-lines"])

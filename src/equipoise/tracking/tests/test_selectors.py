@@ -229,7 +229,7 @@ def test_no_allocation_means_no_team_plan(org, catalog, approved_plan):
     table = dissect(org.manager)
 
     assert table.totals.total.plan_minor is None
-    assert table.plan_note == "Quotas have not been allocated yet: the table shows actuals only."
+    assert table.plan_note == "No quotas yet: the table shows actuals only."
     assert actuals(table.totals) == [100_000, 0, 0]
 
 
@@ -484,9 +484,9 @@ def test_query_counts_are_fixed_whatever_the_number_of_results(data, settings):
     # A small subtree reads a team's breakdown from its lines in one query instead of two rollup
     # reads; org rows mixing large and small subtrees read both, plus who is in the small ones.
     expected = {
-        0: [6, 15, 9, 15, 6, 15, 14, 12, 12, 12, 9, 9, 14],
-        2: [6, 15, 9, 16, 6, 16, 14, 12, 12, 12, 9, 9, 14],
-        1_000: [6, 15, 9, 15, 6, 15, 14, 11, 12, 12, 9, 9, 14],
+        0: [6, 14, 9, 14, 6, 14, 13, 11, 11, 11, 8, 8, 13],
+        2: [6, 14, 9, 15, 6, 15, 13, 11, 11, 11, 8, 8, 13],
+        1_000: [6, 14, 9, 14, 6, 14, 13, 10, 11, 11, 8, 8, 13],
     }
     assert before == expected[settings.EQUIPOISE_LARGE_SUBTREE]
 
