@@ -233,6 +233,22 @@ def test_no_allocation_means_no_team_plan(org, catalog, approved_plan):
     assert actuals(table.totals) == [100_000, 0, 0]
 
 
+def test_a_draft_allocation_is_the_managers_plan_but_not_yet_the_sellers(org, catalog, approved_plan):
+    from equipoise.quotas.services import quota_allocate
+
+    quota_allocate(actor=org.executive, plan=approved_plan)
+    ingest(org, catalog, line(org, catalog, "N1"))
+
+    sellers = dissect(org.seller)
+    managers = dissect(org.manager, scope=f"seller:{org.sam.pk}")
+
+    assert sellers.totals.total.plan_minor is None
+    assert sellers.plan_note == "No quotas yet: the table shows actuals only."
+    assert actuals(sellers.totals) == actuals(managers.totals)
+    assert managers.totals.total.plan_minor is not None
+    assert managers.totals.total.plan_minor > 0
+
+
 def test_people_outside_the_sales_tree_appear_in_the_company_org_rows(data):
     finance = Person.objects.get(full_name="Fin Ance")
     ingest(data.org, data.catalog, line(data.org, data.catalog, "F1", amount_minor=777, credits=((finance.pk, 10_000),)))
