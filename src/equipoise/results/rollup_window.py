@@ -31,6 +31,7 @@ MONTH, DAY, OWN_MONTH = str(Grain.MONTH.value), str(Grain.DAY.value), str(Grain.
 _EPOCH = date(1970, 1, 1).toordinal()
 _INT64_SAFE = 2**62
 _DENSE_ABOVE = 2**31  # a key column spanning more values than this is renumbered before packing
+DIMENSIONS = ("region", "product_line", "product_application")
 
 COLUMNS = ("person", "day", "measure", "region", "product_line", "product_application", "motion", "currency", "amount", "count")
 
@@ -208,24 +209,32 @@ class _Part:
 
 @dataclass
 class RolledUp:
-    """What a window adds, as sums to turn into rows a slice at a time (so that the rows of a large
-    window never all exist at once): :class:`Rollup` rows (node, grain, measure, period, region,
-    product line, product application, motion, currency, amount, count) and :class:`RollupTotal`
-    rows (node, grain, measure, period, motion, currency, amount, count), periods as ISO text."""
+    """What a window adds, as sums to turn into rows a slice at a time: :class:`Rollup` rows (node,
+    grain, measure, period, region, product line, product application, motion, currency, amount,
+    count) and :class:`RollupTotal` rows (node, grain, measure, period, motion, currency, amount,
+    count), periods as ISO text.
+
+    Each table's rows come in the order of its primary key, all parts merged: PostgreSQL adds keys
+    that arrive in index order to the B-tree's rightmost pages, where keys in any other order each
+    find their own page (1.6M new rollup rows: 4.0-6.1 s against 5.6-7.5 s)."""
 
     decoder: _Decoder
     rollup_parts: list[_Part]
     total_parts: list[_Part]
 
     def rollups(self, *, size: int = 50_000) -> Iterator[list[tuple[Any, ...]]]:
-        """The rollup rows; each part is let go once its rows are out, so read them once."""
-        while self.rollup_parts:
-            yield from self.decoder.rows(self.rollup_parts.pop(0), size=size, dimensions=True)
+        """The rollup rows; the parts are let go once merged, so read them once."""
+        merged = self.decoder.merged(self.rollup_parts, dimensions=True)
+        self.rollup_parts = []
+        if merged is not None:
+            yield from self.decoder.rows(merged, size=size, dimensions=True)
 
     def totals(self, *, size: int = 50_000) -> Iterator[list[tuple[Any, ...]]]:
         """The total rows; read them once, like :meth:`rollups`."""
-        while self.total_parts:
-            yield from self.decoder.rows(self.total_parts.pop(0), size=size, dimensions=False)
+        merged = self.decoder.merged(self.total_parts, dimensions=False)
+        self.total_parts = []
+        if merged is not None:
+            yield from self.decoder.rows(merged, size=size, dimensions=False)
 
 
 def roll_up(window: CreditWindow, tree: TreeArrays) -> RolledUp:
@@ -308,12 +317,18 @@ def _month_of(days: Ints) -> Ints:
 
 class _Decoder:
     """Summed rows back to what the rollup tables store: codes to strings, ordinals to ISO dates;
-    rows whose sums cancel out (a line removed and written again unchanged) are left out."""
+    rows whose sums cancel out (a line removed and written again unchanged) are left out.
+
+    Strings are ranked in the order the tables' keys sort them (ASCII: as Python sorts them), so
+    that packed integer keys sort rows as the primary key does."""
+
+    GRAINS = sorted((DAY, MONTH, OWN_MONTH))
 
     def __init__(self, window: CreditWindow) -> None:
-        self.measures = window.decoder("measure")
-        self.motions = window.decoder("motion")
-        self.currencies = window.decoder("currency")
+        self._names = {kind: sorted(window.decoder(kind)) for kind in ("measure", "motion", "currency")}
+        self._ranks = {
+            kind: np.array([self._names[kind].index(name) for name in window.decoder(kind)], dtype=np.int64) for kind in self._names
+        }
         self._dates: dict[int, str] = {}
 
     def _iso(self, ordinals: Ints) -> list[str]:
@@ -326,29 +341,57 @@ class _Decoder:
             found.append(text)
         return found
 
-    def rows(self, part: _Part, *, size: int, dimensions: bool) -> Iterator[list[tuple[Any, ...]]]:
-        """The part's rows, ``size`` at a time; those whose sums cancel out are left out."""
-        summed = part.summed
-        kept = np.flatnonzero((summed.amount != 0) | (summed.count != 0))
-        for start in range(0, len(kept), size):
-            keep = kept[start : start + size]
+    def merged(self, parts: list[_Part], *, dimensions: bool) -> Summed | None:
+        """The parts' rows that do not cancel out, as one table in primary-key order: columns node,
+        grain, measure, period, (region, product line, product application,) motion, currency, the
+        strings as ranks. Each part is let go once copied."""
+        names = ("node", "grain", "measure", "period", *(DIMENSIONS if dimensions else ()), "motion", "currency")
+        pieces: dict[str, list[Ints]] = {name: [] for name in names}
+        amounts: list[npt.NDArray[Any]] = []
+        counts: list[Ints] = []
+        while parts:
+            part = parts.pop(0)
+            summed = part.summed
+            kept: Any = np.flatnonzero((summed.amount != 0) | (summed.count != 0))
+            if len(kept) == len(summed.count):
+                kept = slice(None)  # every row: the columns as they are, not copies
             columns = summed.columns
-            length = len(keep)
-            nodes = [part.node] * length if part.node is not None else columns["node"][keep].tolist()
-            measures = [self.measures[code] for code in columns["measure"][keep].tolist()]
-            periods = self._iso(columns[part.period][keep])
-            motions = [self.motions[code] for code in columns["motion"][keep].tolist()]
-            currencies = [self.currencies[code] for code in columns["currency"][keep].tolist()]
-            amounts, counts = summed.amount[keep].tolist(), summed.count[keep].tolist()
-            grains = [part.grain] * length
-            if not dimensions:
-                yield list(zip(nodes, grains, measures, periods, motions, currencies, amounts, counts, strict=True))
-                continue
-            # A dimension the part is not by is stored as 0: all of them.
-            zeros = [0] * length
-            regions, lines, applications = (
-                columns[name][keep].tolist() if name in columns else zeros for name in ("region", "product_line", "product_application")
-            )
-            yield list(
-                zip(nodes, grains, measures, periods, regions, lines, applications, motions, currencies, amounts, counts, strict=True)
-            )
+            length = len(summed.count[kept])
+            pieces["node"].append(np.full(length, part.node, dtype=np.int64) if part.node is not None else columns["node"][kept])
+            pieces["grain"].append(np.full(length, self.GRAINS.index(part.grain), dtype=np.int64))
+            pieces["period"].append(columns[part.period][kept])
+            for kind in ("measure", "motion", "currency"):
+                pieces[kind].append(self._ranks[kind][columns[kind][kept]])
+            if dimensions:
+                for name in DIMENSIONS:  # a dimension the part is not by is stored as 0: all of them
+                    pieces[name].append(columns[name][kept] if name in columns else np.zeros(length, dtype=np.int64))
+            amounts.append(summed.amount[kept])
+            counts.append(summed.count[kept])
+            del summed, columns, kept
+        if not sum(len(count) for count in counts):
+            return None
+        columns = {}
+        for name in names:  # a column at a time, each part's copy let go as it is joined
+            columns[name] = np.concatenate(pieces.pop(name))
+        order = np.argsort(_pack([columns[name] for name in names]), kind="stable")
+        for name in names:  # in place of the unordered column, so one more column at most
+            columns[name] = columns[name][order]
+        return Summed(columns, np.concatenate(amounts)[order], np.concatenate(counts)[order])
+
+    def rows(self, merged: Summed, *, size: int, dimensions: bool) -> Iterator[list[tuple[Any, ...]]]:
+        """The rows of a :meth:`merged` table, ``size`` at a time."""
+        columns = merged.columns
+        measures, motions, currencies = (self._names[kind] for kind in ("measure", "motion", "currency"))
+        grains = self.GRAINS
+        for start in range(0, len(merged.count), size):
+            at = slice(start, start + size)
+            keys = [
+                columns["node"][at].tolist(),
+                [grains[rank] for rank in columns["grain"][at].tolist()],
+                [measures[rank] for rank in columns["measure"][at].tolist()],
+                self._iso(columns["period"][at]),
+                *([columns[name][at].tolist() for name in DIMENSIONS] if dimensions else []),
+                [motions[rank] for rank in columns["motion"][at].tolist()],
+                [currencies[rank] for rank in columns["currency"][at].tolist()],
+            ]
+            yield list(zip(*keys, merged.amount[at].tolist(), merged.count[at].tolist(), strict=True))
