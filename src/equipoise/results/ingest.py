@@ -14,7 +14,7 @@ import hashlib
 import sqlite3
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import accumulate, chain, repeat
@@ -36,7 +36,7 @@ from equipoise.results.models import (
     RollupTotal,
 )
 from equipoise.results.rollup_nodes import RollupTree
-from equipoise.results.rollup_window import CreditWindow, TreeArrays, roll_up
+from equipoise.results.rollup_window import CreditWindow, RolledUp, TreeArrays, roll_up
 
 Hashes = npt.NDArray[np.uint64]
 
@@ -356,6 +356,11 @@ class Ingestor:
         rolled = roll_up(self._window, self._tree)
         self._window.clear()
         lock_rollups()
+        if self._vendor == "postgresql":
+            with connection.cursor() as cursor:
+                self._add_summed(cursor, Rollup._meta.db_table, ROLLUP_KEY_COLUMNS, rolled, dimensions=True)
+                self._add_summed(cursor, RollupTotal._meta.db_table, TOTAL_KEY_COLUMNS, rolled, dimensions=False)
+            return
         self._upsert(Rollup._meta.db_table, ROLLUP_KEY_COLUMNS, rolled.rollups())
         self._upsert(RollupTotal._meta.db_table, TOTAL_KEY_COLUMNS, rolled.totals())
 
@@ -543,32 +548,72 @@ class Ingestor:
                 staged += len(rows)
                 for row in rows:
                     copy.write_row(row)
-        if not staged:
+        if staged:
+            Ingestor._add_from(cursor, table, key_columns, staging, "*", [], staged)
+        cursor.execute(f"TRUNCATE {staging}")
+
+    @staticmethod
+    def _add_summed(cursor: Any, table: str, key_columns: str, rolled: RolledUp, *, dimensions: bool) -> None:
+        """PostgreSQL: the flush's sums for one table, COPYed in binary straight from their numpy
+        columns — strings as ranks, decoded by the statement that adds them — into a temporary table,
+        then added in one statement. No Python value is made per row: 1.6M rollup rows were formatted
+        row by row in about 2 s, and the binary COPY takes a tenth of that."""
+        merged = rolled.merged(dimensions=dimensions)
+        if merged is None:
             return
+        if merged.amount.dtype == object:  # sums beyond int64, which the table cannot store either: its error
+            Ingestor._add_staged(cursor, table, key_columns, rolled.decoder.rows(merged, size=50_000, dimensions=dimensions))
+            return
+        names = [name.strip() for name in key_columns.split(",")]
+        ranked = ("grain", "measure", "motion", "currency")
+        staging = f"equipoise_ranks_{table}"
+        types = {"period": "date", **dict.fromkeys(ranked, "smallint")}
+        columns = ", ".join(f"{name} {types.get(name, 'bigint')}" for name in [*names, "amount_minor", "line_count"])
+        cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ({columns}) ON COMMIT DROP")
+        values = [merged.columns[_MERGED_COLUMN.get(name, name)] for name in names] + [merged.amount, merged.count]
+        values[names.index("period")] = values[names.index("period")] - _PG_EPOCH
+        formats = [_BINARY_FORMAT[types.get(name, "bigint")] for name in names] + [_BINARY_FORMAT["bigint"]] * 2
+        with cursor.cursor.copy(f"COPY {staging} FROM STDIN (FORMAT BINARY)") as copy:
+            for chunk in binary_copy(values, formats):
+                copy.write(chunk)
+        decoded = ", ".join(
+            f"(%s::text[])[{name} + 1] AS {name}" if name in ranked else name for name in [*names, "amount_minor", "line_count"]
+        )
+        params = [rolled.names(name) for name in names if name in ranked]
+        Ingestor._add_from(cursor, table, key_columns, staging, decoded, params, len(merged.count))
+        cursor.execute(f"TRUNCATE {staging}")
+
+    @staticmethod
+    def _add_from(cursor: Any, table: str, key_columns: str, staging: str, select: str, params: list[Any], staged: int) -> None:
+        """Add what ``SELECT select FROM staging`` gives (the table's key columns, amount and count;
+        ``params`` the select list's parameters) to the table: MERGE when a sample says most keys
+        are new, an upsert otherwise."""
         keys = [name.strip() for name in key_columns.split(",")]
         match = " AND ".join(f"target.{name} = delta.{name}" for name in keys)
-        if staged >= MERGE_ABOVE_ROWS and Ingestor._mostly_new(cursor, table, staging, match, staged):
+        source = f"(SELECT {select} FROM {staging})"
+        if staged >= MERGE_ABOVE_ROWS and Ingestor._mostly_new(cursor, table, staging, select, params, match, staged):
             # An upsert tries to insert each row first; a new key costs it twice what MERGE pays,
             # whose one join of the deltas to the table finds the keys that exist (1.6M new rollup
             # rows: 23 s against 12 s). Where the keys exist, the upsert is the cheaper (1.6M: 48 s
             # against 59 s). MERGE is not safe against a concurrent insert of the same key, but
             # every writer of the rollups holds lock_rollups().
             cursor.execute(
-                f"MERGE INTO {table} AS target USING {staging} AS delta ON {match} "
+                f"MERGE INTO {table} AS target USING {source} AS delta ON {match} "
                 "WHEN MATCHED THEN UPDATE SET amount_minor = target.amount_minor + delta.amount_minor, "
                 "line_count = target.line_count + delta.line_count "
                 f"WHEN NOT MATCHED THEN INSERT ({key_columns}, amount_minor, line_count) "
-                f"VALUES ({', '.join(f'delta.{name}' for name in keys)}, delta.amount_minor, delta.line_count)"
+                f"VALUES ({', '.join(f'delta.{name}' for name in keys)}, delta.amount_minor, delta.line_count)",
+                params,
             )
         else:
             cursor.execute(
                 f"INSERT INTO {table} ({key_columns}, amount_minor, line_count) "
-                f"SELECT {key_columns}, amount_minor, line_count FROM {staging} {_adding_on_conflict(table, key_columns)}"
+                f"SELECT {key_columns}, amount_minor, line_count FROM {source} AS delta {_adding_on_conflict(table, key_columns)}",
+                params,
             )
-        cursor.execute(f"TRUNCATE {staging}")
 
     @staticmethod
-    def _mostly_new(cursor: Any, table: str, staging: str, match: str, staged: int) -> bool:
+    def _mostly_new(cursor: Any, table: str, staging: str, select: str, params: list[Any], match: str, staged: int) -> bool:
         """Whether most staged keys are new to the table, judged from about MERGE_SAMPLE_ROWS of them.
         Where they are (a first load, new days), MERGE adds them faster; it needs PostgreSQL 15."""
         if connection.pg_version < 150000:  # type: ignore[attr-defined]
@@ -576,8 +621,8 @@ class Ingestor:
         share = min(100.0, 100.0 * MERGE_SAMPLE_ROWS / staged)  # of the staging table's pages
         cursor.execute(
             f"SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM {table} AS target WHERE {match})) "
-            f"FROM {staging} AS delta TABLESAMPLE SYSTEM (%s) REPEATABLE (0)",
-            [share],
+            f"FROM (SELECT {select} FROM {staging} TABLESAMPLE SYSTEM (%s) REPEATABLE (0)) AS delta",
+            [*params, share],
         )
         sampled, existing = cursor.fetchone()
         return bool(sampled) and existing * 2 < sampled
@@ -608,6 +653,43 @@ class Ingestor:
         batch.duration_ms = int((time.perf_counter() - started) * 1000)
         batch.save()
         return batch
+
+
+# The rollup columns of a merged table (see RolledUp.merged) by the table's column names.
+_MERGED_COLUMN = {
+    "node_id": "node",
+    "region_id": "region",
+    "product_line_id": "product_line",
+    "product_application_id": "product_application",
+}
+# PostgreSQL's binary COPY: each value big-endian; a date is days since 2000-01-01.
+_BINARY_FORMAT = {"bigint": ">i8", "smallint": ">i2", "date": ">i4"}
+_PG_EPOCH = date(2000, 1, 1).toordinal()
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, header extension length
+_COPY_TRAILER = b"\xff\xff"
+
+
+def binary_copy(columns: Sequence[npt.NDArray[Any]], formats: Sequence[str], *, rows: int = 100_000) -> Iterator[bytes]:
+    """Integer columns (no NULLs) as PostgreSQL's binary COPY data, ``rows`` rows to a chunk: each
+    row is a field count and, per value, its length and its bytes — a fixed layout, so numpy
+    writes a chunk as one structured array. ``formats`` are numpy's big-endian integer types."""
+    fields: list[tuple[str, str]] = [("fields", ">i2")]
+    for position, (column, form) in enumerate(zip(columns, formats, strict=True)):
+        limits = np.iinfo(np.dtype(form))
+        if len(column) and (int(column.min()) < limits.min or int(column.max()) > limits.max):
+            raise ValueError(f"Column {position} does not fit {form}.")
+        fields += [(f"length{position}", ">i4"), (f"value{position}", form)]
+    layout = np.dtype(fields)
+    yield _COPY_HEADER
+    total = len(columns[0]) if columns else 0
+    for start in range(0, total, rows):
+        block = np.empty(min(rows, total - start), dtype=layout)
+        block["fields"] = len(columns)
+        for position, (column, form) in enumerate(zip(columns, formats, strict=True)):
+            block[f"length{position}"] = np.dtype(form).itemsize
+            block[f"value{position}"] = column[start : start + rows]
+        yield block.tobytes()
+    yield _COPY_TRAILER
 
 
 def _sqlite_variable_limit() -> int:

@@ -224,17 +224,27 @@ class RolledUp:
 
     def rollups(self, *, size: int = 50_000) -> Iterator[list[tuple[Any, ...]]]:
         """The rollup rows; the parts are let go once merged, so read them once."""
-        merged = self.decoder.merged(self.rollup_parts, dimensions=True)
-        self.rollup_parts = []
+        merged = self.merged(dimensions=True)
         if merged is not None:
             yield from self.decoder.rows(merged, size=size, dimensions=True)
 
     def totals(self, *, size: int = 50_000) -> Iterator[list[tuple[Any, ...]]]:
         """The total rows; read them once, like :meth:`rollups`."""
-        merged = self.decoder.merged(self.total_parts, dimensions=False)
-        self.total_parts = []
+        merged = self.merged(dimensions=False)
         if merged is not None:
             yield from self.decoder.rows(merged, size=size, dimensions=False)
+
+    def merged(self, *, dimensions: bool) -> Summed | None:
+        """The rollup rows (``dimensions``) or the total rows as one table in primary-key order, the
+        strings as ranks into :meth:`names` (see :meth:`_Decoder.merged`); read them once."""
+        parts = self.rollup_parts if dimensions else self.total_parts
+        merged = self.decoder.merged(parts, dimensions=dimensions)
+        parts.clear()
+        return merged
+
+    def names(self, kind: str) -> list[str]:
+        """What the ranks of a :meth:`merged` column stand for: ``grain``, ``measure``, ``motion`` or ``currency``."""
+        return self.decoder.GRAINS if kind == "grain" else self.decoder.names[kind]
 
 
 def roll_up(window: CreditWindow, tree: TreeArrays) -> RolledUp:
@@ -325,9 +335,9 @@ class _Decoder:
     GRAINS = sorted((DAY, MONTH, OWN_MONTH))
 
     def __init__(self, window: CreditWindow) -> None:
-        self._names = {kind: sorted(window.decoder(kind)) for kind in ("measure", "motion", "currency")}
+        self.names = {kind: sorted(window.decoder(kind)) for kind in ("measure", "motion", "currency")}
         self._ranks = {
-            kind: np.array([self._names[kind].index(name) for name in window.decoder(kind)], dtype=np.int64) for kind in self._names
+            kind: np.array([self.names[kind].index(name) for name in window.decoder(kind)], dtype=np.int64) for kind in self.names
         }
         self._dates: dict[int, str] = {}
 
@@ -381,7 +391,7 @@ class _Decoder:
     def rows(self, merged: Summed, *, size: int, dimensions: bool) -> Iterator[list[tuple[Any, ...]]]:
         """The rows of a :meth:`merged` table, ``size`` at a time."""
         columns = merged.columns
-        measures, motions, currencies = (self._names[kind] for kind in ("measure", "motion", "currency"))
+        measures, motions, currencies = (self.names[kind] for kind in ("measure", "motion", "currency"))
         grains = self.GRAINS
         for start in range(0, len(merged.count), size):
             at = slice(start, start + size)
