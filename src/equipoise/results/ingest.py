@@ -556,8 +556,8 @@ class Ingestor:
     def _add_summed(cursor: Any, table: str, key_columns: str, rolled: RolledUp, *, dimensions: bool) -> None:
         """PostgreSQL: the flush's sums for one table, COPYed in binary straight from their numpy
         columns — strings as ranks, decoded by the statement that adds them — into a temporary table,
-        then added in one statement. No Python value is made per row: 1.6M rollup rows were formatted
-        row by row in about 2 s, and the binary COPY takes a tenth of that."""
+        then added in one statement. No Python value is made per row: 1.6M rollup rows staged row by
+        row took 1.7-1.9 s, and by binary COPY 0.8 s."""
         merged = rolled.merged(dimensions=dimensions)
         if merged is None:
             return
