@@ -555,8 +555,8 @@ class Ingestor:
     @staticmethod
     def _add_summed(cursor: Any, table: str, key_columns: str, rolled: RolledUp, *, dimensions: bool) -> None:
         """PostgreSQL: the flush's sums for one table, COPYed in binary straight from their numpy
-        columns — strings as ranks, decoded by the statement that adds them — into a temporary table,
-        then added in one statement. No Python value is made per row: 1.6M rollup rows staged row by
+        columns — the currency as a rank, decoded by the statement that adds them — into a temporary
+        table, then added in one statement. No Python value is made per row: 1.6M rollup rows staged row by
         row took 1.7-1.9 s, and by binary COPY 0.8 s."""
         merged = rolled.merged(dimensions=dimensions)
         if merged is None:
@@ -565,9 +565,8 @@ class Ingestor:
             Ingestor._add_staged(cursor, table, key_columns, rolled.decoder.rows(merged, size=50_000, dimensions=dimensions))
             return
         names = [name.strip() for name in key_columns.split(",")]
-        ranked = ("grain", "measure", "motion", "currency")
         staging = f"equipoise_ranks_{table}"
-        types = {"period": "date", **dict.fromkeys(ranked, "smallint")}
+        types = {"period": "date", **dict.fromkeys(("grain", "measure", "motion", "currency"), "smallint")}
         columns = ", ".join(f"{name} {types.get(name, 'bigint')}" for name in [*names, "amount_minor", "line_count"])
         cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ({columns}) ON COMMIT DROP")
         values = [merged.columns[_MERGED_COLUMN.get(name, name)] for name in names] + [merged.amount, merged.count]
@@ -576,11 +575,9 @@ class Ingestor:
         with cursor.cursor.copy(f"COPY {staging} FROM STDIN (FORMAT BINARY)") as copy:
             for chunk in binary_copy(values, formats):
                 copy.write(chunk)
-        decoded = ", ".join(
-            f"(%s::text[])[{name} + 1] AS {name}" if name in ranked else name for name in [*names, "amount_minor", "line_count"]
-        )
-        params = [rolled.names(name) for name in names if name in ranked]
-        Ingestor._add_from(cursor, table, key_columns, staging, decoded, params, len(merged.count))
+        decoded = ", ".join("(%s::text[])[currency + 1] AS currency" if name == "currency" else name for name in names)
+        select = f"{decoded}, amount_minor, line_count"
+        Ingestor._add_from(cursor, table, key_columns, staging, select, [rolled.currencies], len(merged.count))
         cursor.execute(f"TRUNCATE {staging}")
 
     @staticmethod

@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from equipoise.core.fields import RowIdField
+from equipoise.core.fields import RowIdField, TextCodeField
 from equipoise.org.models import Customer, Motion, Person, ProductApplication, ProductLine, Region
 
 
@@ -250,6 +250,12 @@ class Grain(models.TextChoices):
 
 
 COMPANY_NODE = 0
+# How the rollup tables store their key's strings (see TextCodeField), each list in the order the
+# text sorts. Stored codes are positions in these lists: a new grain, measure or motion needs a
+# migration that renumbers them (a test fails until the lists name every value).
+GRAIN_CODES = ("D", "M", "O")
+MEASURE_CODES = ("booked", "churned", "invoiced")
+MOTION_CODES = ("expansion", "new", "renewal")
 
 
 class Rollup(models.Model):
@@ -271,17 +277,19 @@ class Rollup(models.Model):
     # The key is the primary key: one B-tree per table, not a row id and a unique index beside it.
     # On SQLite the table is WITHOUT ROWID (migration 0011), so the rows themselves are stored in
     # key order: an upsert touches one B-tree, and a node's periods are read from adjacent pages.
+    # Grain, measure and motion are stored as small integer codes (migration 0015): PostgreSQL's
+    # B-tree compared them as text on every insert.
     pk = models.CompositePrimaryKey(
         "node_id", "grain", "measure", "period", "region_id", "product_line_id", "product_application_id", "motion", "currency"
     )
-    grain = models.CharField(max_length=1, choices=Grain.choices)
+    grain = TextCodeField(values=GRAIN_CODES)
     period = models.DateField()
     node_id = models.BigIntegerField(help_text="Person id of the seller or manager; 0 for the whole company.")
-    measure = models.CharField(max_length=8, choices=Measure.choices)
+    measure = TextCodeField(values=MEASURE_CODES)
     region_id = models.BigIntegerField()
     product_line_id = models.BigIntegerField()
     product_application_id = models.BigIntegerField(default=0)
-    motion = models.CharField(max_length=10, choices=Motion.choices)
+    motion = TextCodeField(values=MOTION_CODES)
     currency = models.CharField(max_length=3)
     amount_minor = models.BigIntegerField(default=0)
     line_count = models.BigIntegerField(default=0)
@@ -301,10 +309,10 @@ class RollupTotal(models.Model):
 
     pk = models.CompositePrimaryKey("node_id", "grain", "measure", "period", "motion", "currency")  # as Rollup's
     node_id = models.BigIntegerField(help_text="Person id of a manager; 0 for the whole company.")
-    grain = models.CharField(max_length=1, choices=Grain.choices)
-    measure = models.CharField(max_length=8, choices=Measure.choices)
+    grain = TextCodeField(values=GRAIN_CODES)
+    measure = TextCodeField(values=MEASURE_CODES)
     period = models.DateField()
-    motion = models.CharField(max_length=10, choices=Motion.choices)
+    motion = TextCodeField(values=MOTION_CODES)
     currency = models.CharField(max_length=3)
     amount_minor = models.BigIntegerField(default=0)
     line_count = models.BigIntegerField(default=0)

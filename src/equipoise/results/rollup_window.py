@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from equipoise.results.models import COMPANY_NODE, Grain
+from equipoise.results.models import COMPANY_NODE, GRAIN_CODES, MEASURE_CODES, MOTION_CODES, Grain
 from equipoise.results.rollup_nodes import RollupTree
 
 Ints = npt.NDArray[np.int64]
@@ -235,16 +235,18 @@ class RolledUp:
             yield from self.decoder.rows(merged, size=size, dimensions=False)
 
     def merged(self, *, dimensions: bool) -> Summed | None:
-        """The rollup rows (``dimensions``) or the total rows as one table in primary-key order, the
-        strings as ranks into :meth:`names` (see :meth:`_Decoder.merged`); read them once."""
+        """The rollup rows (``dimensions``) or the total rows as one table in primary-key order, every
+        key column an integer: the currency a rank into :attr:`currencies` (see :meth:`_Decoder.merged`),
+        the rest as stored. Read them once."""
         parts = self.rollup_parts if dimensions else self.total_parts
         merged = self.decoder.merged(parts, dimensions=dimensions)
         parts.clear()
         return merged
 
-    def names(self, kind: str) -> list[str]:
-        """What the ranks of a :meth:`merged` column stand for: ``grain``, ``measure``, ``motion`` or ``currency``."""
-        return self.decoder.GRAINS if kind == "grain" else self.decoder.names[kind]
+    @property
+    def currencies(self) -> list[str]:
+        """What the currency ranks of a :meth:`merged` table stand for."""
+        return self.decoder.currencies
 
 
 def roll_up(window: CreditWindow, tree: TreeArrays) -> RolledUp:
@@ -326,18 +328,19 @@ def _month_of(days: Ints) -> Ints:
 
 
 class _Decoder:
-    """Summed rows back to what the rollup tables store: codes to strings, ordinals to ISO dates;
-    rows whose sums cancel out (a line removed and written again unchanged) are left out.
+    """Summed rows back to what the rollup tables store: grain, measure and motion as their stored
+    codes (see ``TextCodeField``), currencies as text, ordinals as ISO dates; rows whose sums
+    cancel out (a line removed and written again unchanged) are left out.
 
-    Strings are ranked in the order the tables' keys sort them (ASCII: as Python sorts them), so
-    that packed integer keys sort rows as the primary key does."""
-
-    GRAINS = sorted((DAY, MONTH, OWN_MONTH))
+    In a merged table the currency is a rank among the window's currencies as they sort, so that
+    packed integer keys sort rows as the primary key does."""
 
     def __init__(self, window: CreditWindow) -> None:
-        self.names = {kind: sorted(window.decoder(kind)) for kind in ("measure", "motion", "currency")}
-        self._ranks = {
-            kind: np.array([self.names[kind].index(name) for name in window.decoder(kind)], dtype=np.int64) for kind in self.names
+        self.currencies = sorted(window.decoder("currency"))
+        self._codes = {
+            "measure": np.array([MEASURE_CODES.index(name) for name in window.decoder("measure")], dtype=np.int64),
+            "motion": np.array([MOTION_CODES.index(name) for name in window.decoder("motion")], dtype=np.int64),
+            "currency": np.array([self.currencies.index(name) for name in window.decoder("currency")], dtype=np.int64),
         }
         self._dates: dict[int, str] = {}
 
@@ -353,8 +356,8 @@ class _Decoder:
 
     def merged(self, parts: list[_Part], *, dimensions: bool) -> Summed | None:
         """The parts' rows that do not cancel out, as one table in primary-key order: columns node,
-        grain, measure, period, (region, product line, product application,) motion, currency, the
-        strings as ranks. Each part is let go once copied."""
+        grain, measure, period, (region, product line, product application,) motion and currency
+        as integers (see the class). Each part is let go once copied."""
         names = ("node", "grain", "measure", "period", *(DIMENSIONS if dimensions else ()), "motion", "currency")
         pieces: dict[str, list[Ints]] = {name: [] for name in names}
         amounts: list[npt.NDArray[Any]] = []
@@ -368,10 +371,10 @@ class _Decoder:
             columns = summed.columns
             length = len(summed.count[kept])
             pieces["node"].append(np.full(length, part.node, dtype=np.int64) if part.node is not None else columns["node"][kept])
-            pieces["grain"].append(np.full(length, self.GRAINS.index(part.grain), dtype=np.int64))
+            pieces["grain"].append(np.full(length, GRAIN_CODES.index(part.grain), dtype=np.int64))
             pieces["period"].append(columns[part.period][kept])
             for kind in ("measure", "motion", "currency"):
-                pieces[kind].append(self._ranks[kind][columns[kind][kept]])
+                pieces[kind].append(self._codes[kind][columns[kind][kept]])
             if dimensions:
                 for name in DIMENSIONS:  # a dimension the part is not by is stored as 0: all of them
                     pieces[name].append(columns[name][kept] if name in columns else np.zeros(length, dtype=np.int64))
@@ -389,19 +392,18 @@ class _Decoder:
         return Summed(columns, np.concatenate(amounts)[order], np.concatenate(counts)[order])
 
     def rows(self, merged: Summed, *, size: int, dimensions: bool) -> Iterator[list[tuple[Any, ...]]]:
-        """The rows of a :meth:`merged` table, ``size`` at a time."""
+        """The rows of a :meth:`merged` table as the tables store them, ``size`` at a time."""
         columns = merged.columns
-        measures, motions, currencies = (self.names[kind] for kind in ("measure", "motion", "currency"))
-        grains = self.GRAINS
+        currencies = self.currencies
         for start in range(0, len(merged.count), size):
             at = slice(start, start + size)
             keys = [
                 columns["node"][at].tolist(),
-                [grains[rank] for rank in columns["grain"][at].tolist()],
-                [measures[rank] for rank in columns["measure"][at].tolist()],
+                columns["grain"][at].tolist(),
+                columns["measure"][at].tolist(),
                 self._iso(columns["period"][at]),
                 *([columns[name][at].tolist() for name in DIMENSIONS] if dimensions else []),
-                [motions[rank] for rank in columns["motion"][at].tolist()],
+                columns["motion"][at].tolist(),
                 [currencies[rank] for rank in columns["currency"][at].tolist()],
             ]
             yield list(zip(*keys, merged.amount[at].tolist(), merged.count[at].tolist(), strict=True))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, models, transaction
 from django.db.models import Count, Sum
@@ -98,7 +98,13 @@ def rollups_rebuild() -> list[RollupDifference]:
     if differences:
         for label, (model, key_columns) in _TABLES.items():
             model.objects.all().delete()  # type: ignore[attr-defined]
-            rows = [(*key[1:], amount, lines) for key, (amount, lines) in expected.items() if key[0] == label]
+            # As the table stores them: grain, measure and motion as their codes (TextCodeField).
+            fields = [cast("models.Field[Any, Any]", model._meta.get_field(name.strip())) for name in key_columns.split(",")]
+            rows = [
+                (*(field.get_prep_value(value) for field, value in zip(fields, key[1:], strict=True)), amount, lines)
+                for key, (amount, lines) in expected.items()
+                if key[0] == label
+            ]
             width = key_columns.count(",") + 3
             sql = f"INSERT INTO {model._meta.db_table} ({key_columns}, amount_minor, line_count) VALUES ({', '.join(['%s'] * width)})"
             with connection.cursor() as cursor:

@@ -379,3 +379,26 @@ def test_rollup_rows_new_to_the_table_are_merged_and_the_others_upserted_on_post
     assert merged([line(org, catalog, f"F{n}", occurred_on=date(2027, 2, 1 + n)) for n in range(6)])  # new days, a new month
     assert rollups_compare() == []
     assert _rollup(0) == 12 * 100_000
+
+
+def test_the_rollup_codes_name_every_grain_measure_and_motion_in_the_order_their_text_sorts():
+    from equipoise.org.models import Motion
+    from equipoise.results.models import GRAIN_CODES, MEASURE_CODES, MOTION_CODES, Grain, Measure
+
+    for codes, choices in ((GRAIN_CODES, Grain), (MEASURE_CODES, Measure), (MOTION_CODES, Motion)):
+        assert set(codes) == set(choices.values), f"{choices.__name__} needs a migration that renumbers the stored codes"
+        assert list(codes) == sorted(codes)
+
+
+def test_rollups_store_codes_and_the_orm_reads_text(org, catalog):
+    from django.db import connection
+
+    with transaction.atomic():
+        Ingestor(batch=make_batch()).ingest([line(org, catalog, "L1", motion="renewal")])
+    assert set(Rollup.objects.values_list("motion", flat=True)) == {"renewal"}
+    assert Rollup.objects.filter(grain="M", measure="booked", motion="renewal").exists()
+    assert not Rollup.objects.filter(motion="new").exists()
+    assert not Rollup.objects.filter(motion="not a motion").exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT grain, measure, motion FROM results_rolluptotal ORDER BY grain")
+        assert cursor.fetchall() == [(0, 0, 2), (1, 0, 2)]  # D and M; booked; renewal

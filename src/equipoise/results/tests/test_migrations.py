@@ -142,3 +142,31 @@ def test_rollup_keys_become_primary_keys_and_back_with_every_row():
         assert list(apps.get_model("results", "RollupTotal").objects.values_list("line_count", flat=True)) == [2]
     finally:
         _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+
+def test_rollup_key_strings_become_codes_and_back_with_every_row():
+    text_state = [("results", "0014_batch_problems_found")]
+    apps = _migrate(text_state)
+    try:
+        old_rollup, old_total = apps.get_model("results", "Rollup"), apps.get_model("results", "RollupTotal")
+        rows = [("D", "booked", "expansion"), ("M", "churned", "new"), ("O", "invoiced", "renewal")]
+        for node, (grain, measure, motion) in enumerate(rows):
+            key = {"node_id": node, "grain": grain, "measure": measure, "period": date(2027, 1, 1), "motion": motion, "currency": "EUR"}
+            old_rollup.objects.create(**key, region_id=3, product_line_id=1, product_application_id=0, amount_minor=node + 1, line_count=1)
+            old_total.objects.create(**key, amount_minor=node + 10, line_count=2)
+        storage = _rollup_storage()
+        apps = _migrate([("results", "0015_rollup_key_strings_as_codes")])
+        assert _rollup_storage() == storage  # keyed as before: WITHOUT ROWID on SQLite, the same primary keys
+        for model in ("rollup", "rolluptotal"):
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT node_id, grain, measure, motion FROM results_{model} ORDER BY node_id")
+                assert cursor.fetchall() == [(0, 0, 0, 0), (1, 1, 1, 1), (2, 2, 2, 2)]
+            found = apps.get_model("results", model).objects.order_by("node_id").values_list("grain", "measure", "motion")
+            assert list(found) == rows
+        assert sorted(apps.get_model("results", "RollupTotal").objects.values_list("amount_minor", flat=True)) == [10, 11, 12]
+        apps = _migrate(text_state)
+        assert _rollup_storage() == storage
+        assert list(apps.get_model("results", "Rollup").objects.order_by("node_id").values_list("grain", "measure", "motion")) == rows
+        assert list(apps.get_model("results", "Rollup").objects.order_by("node_id").values_list("amount_minor", flat=True)) == [1, 2, 3]
+    finally:
+        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from equipoise.results.models import GRAIN_CODES, MEASURE_CODES, MOTION_CODES
 from equipoise.results.rollup_nodes import RollupTree
 from equipoise.results.rollup_window import DAY, MONTH, OWN_MONTH, CreditWindow, TreeArrays, roll_up
 
@@ -77,7 +78,15 @@ def _expected(rows: list[tuple[Any, ...]], tree: RollupTree) -> tuple[dict[tuple
     return rollups, totals
 
 
-def _as_dict(rows: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], list[int]]:
+def _text(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A row as stored (grain, measure and motion as codes) with its text back in their place."""
+    node, grain, measure, period, *rest = row
+    *dimensions, motion, currency, amount, count = rest
+    return (node, GRAIN_CODES[grain], MEASURE_CODES[measure], period, *dimensions, MOTION_CODES[motion], currency, amount, count)
+
+
+def _as_dict(stored: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], list[int]]:
+    rows = [_text(row) for row in stored]
     found: dict[tuple[Any, ...], list[int]] = {}
     for row in rows:
         assert row[:-2] not in found, f"{row[:-2]} summed twice"
@@ -108,10 +117,12 @@ def test_window_sums_equal_a_row_by_row_expansion(tree_and_size, drawn):
     totals = [row for rows in rolled.totals(size=7) for row in rows]
     assert _as_dict(rollups) == _nonzero(expected_rollups)
     assert _as_dict(totals) == _nonzero(expected_totals)
-    # Each table's rows in the order of its primary key (the key's strings are ASCII: Python
-    # orders them as the databases do), all parts merged, whatever order the codes were given in.
+    # Each table's rows in the order of its primary key (codes, and currencies in ASCII: Python
+    # orders them as the databases do), all parts merged, whatever order the window's codes were
+    # given in; the codes sort as their text does.
     assert [row[:-2] for row in rollups] == sorted(row[:-2] for row in rollups)
     assert [row[:-2] for row in totals] == sorted(row[:-2] for row in totals)
+    assert [_text(row)[:-2] for row in rollups] == sorted(_text(row)[:-2] for row in rollups)
     window.clear()  # roll_up read the columns through views and kept none (BufferError otherwise)
 
     # The same rows given a column at a time, as the ingest gives the rows it writes.
@@ -157,7 +168,7 @@ def test_sums_beyond_int64_stay_exact():
     for code in ("motion", "currency"):
         window.code(code, "new" if code == "motion" else "EUR")
     rolled = roll_up(window, TreeArrays.of(tree))
-    totals = [row for rows in rolled.totals() for row in rows]  # read once: each part is let go once read
+    totals = [_text(row) for rows in rolled.totals() for row in rows]  # read once: each part is let go once read
     assert list(rolled.totals()) == []
     company_month = [row for row in totals if row[:2] == (0, MONTH)]
     assert company_month == [(0, MONTH, "booked", "2027-03-01", "new", "EUR", 4 * huge - 3, 5)]
