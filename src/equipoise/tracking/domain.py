@@ -196,7 +196,8 @@ def validate_range(grain: Grain, start: date, end: date, fiscal_year_start_month
     count = count_periods(grain, start, end, fiscal_year_start_month)
     if count > MAX_PERIODS:
         raise ApplicationError(
-            f"That is {count} {grain.label.lower()} columns; at most {MAX_PERIODS} fit a table. Choose a coarser grain or a shorter range.",
+            f"{range_label(start, end)} is {count} {grain.label.lower()} columns; at most {MAX_PERIODS} fit a table. "
+            "Choose a coarser grain or a shorter range.",
             field="grain",
         )
 

@@ -169,6 +169,7 @@ def test_too_many_columns_and_reversed_ranges_are_refused_with_the_way_out():
     with pytest.raises(ApplicationError, match="at most 120 fit a table") as too_many:
         domain.periods(Grain.DAY, date(2027, 1, 1), date(2027, 6, 30), fiscal_year_start_month=1)
     assert too_many.value.field == "grain"
+    assert "181 day columns" in too_many.value.message and "2027" in too_many.value.message  # the range the defaults made
     with pytest.raises(ApplicationError, match="swap the dates") as reversed_range:
         domain.periods(Grain.MONTH, date(2027, 3, 1), date(2027, 1, 31), fiscal_year_start_month=1)
     assert reversed_range.value.field == "to"
