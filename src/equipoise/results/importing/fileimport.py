@@ -162,6 +162,7 @@ def import_file(
                         position=lambda: opened.bytes_read,
                         pack=pack_lines(batch.pk),
                         chunk_rows=chunk_lines,  # what the ingest is handed at a time, as in-process
+                        on_idle=run.idle,
                     )
                     yield from forked
                 else:
@@ -180,6 +181,12 @@ def import_file(
             if progress is not None and reader is not None:
                 progress(forked.position if forked is not None else reader.bytes_read, source.size)
 
+        def unread() -> float | None:
+            """The share of the file the reading process has not read yet, as of its last chunk."""
+            if forked is None or not source.size:
+                return None
+            return max(0.0, 1.0 - forked.position / source.size)
+
         forking = concurrent and forked_reading_available()
         run = BatchRun(
             batch=batch,
@@ -189,6 +196,7 @@ def import_file(
             progress=report_progress,
             describe=describe,
             background=concurrent and not forking,
+            unread=unread,
         )
         with collection_paused() if forking else contextlib.nullcontext():
             batch = run.run(rows(), started=started)

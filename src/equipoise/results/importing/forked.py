@@ -89,7 +89,8 @@ class ForkedRows:
     turns each chunk into what is sent for it (the file import turns its lines into credit rows
     there). ``position()`` is read in the child after each chunk (how far into the file it has
     read) and is available here as :attr:`position` for progress; the child's peak memory of its own is left
-    in :data:`LAST_READER` when it has finished. An :class:`ApplicationError` raised while
+    in :data:`LAST_READER` when it has finished. ``on_idle`` is called here whenever the child has
+    nothing ready to receive. An :class:`ApplicationError` raised while
     producing is raised here after the items produced before it, as it would be in-process."""
 
     def __init__(
@@ -99,8 +100,10 @@ class ForkedRows:
         position: Callable[[], int],
         pack: Callable[[list[Any]], list[Any]] | None = None,
         chunk_rows: int | None = None,
+        on_idle: Callable[[], None] | None = None,
     ) -> None:
         self._produce = produce
+        self._on_idle = on_idle
         self._chunk_rows = chunk_rows
         self._position = position
         self._pack = pack
@@ -132,6 +135,8 @@ class ForkedRows:
         finished = reaped = False
         try:
             while True:
+                if self._on_idle is not None and not receiver.poll():
+                    self._on_idle()  # nothing to receive yet: time this process would spend waiting
                 try:
                     # Trusted: written by this process's own child, over a pipe only the two share.
                     kind, payload, self.position = pickle.loads(receiver.recv_bytes())  # noqa: S301

@@ -72,10 +72,14 @@ class BatchRun:
         progress: Callable[[], None] | None = None,
         describe: Callable[[Any], dict[str, Any]] | None = None,
         background: bool = False,
+        unread: Callable[[], float | None] | None = None,
     ) -> None:
         """``background``: write chunks on a second thread while rows are read (see
-        :mod:`.writer`); only when resolving rows never touches the database."""
+        :mod:`.writer`); only when resolving rows never touches the database. ``unread``: the share
+        of the source not read yet, where known (see :class:`~equipoise.results.ingest.Ingestor`)."""
         self.describe = describe
+        self.unread = unread
+        self._ingestor: Ingestor | None = None
         self.background = background
         self._writer: BackgroundWriter | None = None
         self.batch = batch
@@ -110,7 +114,7 @@ class BatchRun:
     def run(self, rows: Iterable[RowOutcome | LineInput | PreparedLines], *, started: float) -> ImportBatch:
         """Validate every row, ingest the valid ones, and record the batch (call inside ``transaction.atomic``)."""
         batch = self.batch
-        ingestor = Ingestor(batch=batch, defer_rollups=True)
+        ingestor = self._ingestor = Ingestor(batch=batch, defer_rollups=True, unread=self.unread)
         fatal: ApplicationError | None = None
         writer = self._writer = BackgroundWriter(ingestor) if self.background else None
         try:
@@ -123,7 +127,7 @@ class BatchRun:
                     if writer is not None:
                         writer.stop()  # before the savepoint it writes in is rolled back
                     raise
-                ingestor.flush()  # rollups inside the savepoint: a rejected batch rolls them back too
+                ingestor.complete()  # rollups inside the savepoint: a rejected batch rolls them back too
                 if self.tally.rows_rejected and not self.quarantine:
                     raise _RollBack
         except _RollBack:
@@ -164,6 +168,12 @@ class BatchRun:
             skipped_reasons=dict(sorted(tally.skipped.items(), key=lambda item: (-item[1], item[0]))),
             started=started,
         )
+
+    def idle(self) -> None:
+        """The source has no rows ready (a reading process is still at work): let the ingest use the
+        time (see :meth:`~equipoise.results.ingest.Ingestor.idle`)."""
+        if self._ingestor is not None and self._writer is None and self._writing:
+            self._ingestor.idle()
 
     def _ingest(self, ingestor: Ingestor, chunk: list[LineInput] | PreparedLines) -> None:
         """Write a chunk (or hand it to the writer); report what written chunks said."""

@@ -20,7 +20,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -592,6 +592,13 @@ def test_the_fast_path_knows_the_shape_of_line_input():
 # -- a whole import, both ways ------------------------------------------------------------------
 
 
+def _line_indexes() -> list[tuple[str, ...]]:
+    """The columns of every index on result lines."""
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, ResultLine._meta.db_table)
+    return sorted(tuple(details["columns"]) for details in found.values() if details["index"] or details["unique"])
+
+
 def _imported(monkeypatch, *, enabled: bool, forking: bool = False, **options: Any) -> tuple[Any, int]:
     """The import's batch, lines, issues and created references (rolled back), and how many rows the
     fast path read (counted only when reading in this process: ``forking`` reads in a child)."""
@@ -650,6 +657,7 @@ def _imported(monkeypatch, *, enabled: bool, forking: bool = False, **options: A
             sorted(Customer.objects.values_list("code", "name", "home_region__code")),
             sorted(ProductApplication.objects.values_list("code", "product_line__code")),
             sorted(ResultLine.objects.values_list("seller__full_name", flat=True).distinct()),
+            _line_indexes(),  # as they were: an index set aside for the import is built again before it ends
         )
         transaction.set_rollback(True)
     return state, taken
@@ -716,6 +724,32 @@ def test_a_file_read_in_a_second_process_imports_the_same(references, monkeypatc
     assert there == here
     assert here[0][1] == 91 and here[0][3] > 0
     assert _zombie_children() == zombies  # the child was waited for
+
+
+def test_a_file_read_in_a_second_process_with_small_buffers_imports_the_same(references, monkeypatch, tmp_path):
+    """With the ingest's buffers a few rows long, a forked import writes held rows while its reader
+    is busy near the end of the file, sums the window once at the end when the rest is small, and
+    (SQLite) sets the customer index aside: the batch, issues, lines and rollups are still what an
+    import in this process with the usual buffers gives, and the lines' indexes are all there after."""
+    from equipoise.results import ingest
+
+    options = {"path_or_file": _mixed_file(tmp_path, 90), "mapping_name": "equipoise", "mode": "quarantine", "chunk_lines": 7}
+    here, _ = _imported(monkeypatch, enabled=True, forking=False, **options)
+    monkeypatch.setattr(forked, "CHUNK_ROWS", 4)
+    for name, value in {"LINE_BUFFER_ROWS": 9, "IDLE_WRITE_ROWS": 2, "FLUSH_ROWS": 12, "SET_ASIDE_ROWS": 1}.items():
+        monkeypatch.setattr(ingest, name, value)
+    set_aside = []
+    decide = ingest.Ingestor._set_aside_index
+
+    def deciding(self: ingest.Ingestor, held: int) -> None:
+        decide(self, held)
+        set_aside.append(self._set_aside_sql is not None)
+
+    monkeypatch.setattr(ingest.Ingestor, "_set_aside_index", deciding)
+    there, _ = _imported(monkeypatch, enabled=True, forking=True, **options)
+    assert set_aside == ([True] if connection.vendor == "sqlite" else [])
+    assert there == here
+    assert ("customer_id", "occurred_on") in here[-1]
 
 
 def _zombie_children() -> int:

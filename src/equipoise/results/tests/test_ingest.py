@@ -402,3 +402,172 @@ def test_rollups_store_codes_and_the_orm_reads_text(org, catalog):
     with connection.cursor() as cursor:
         cursor.execute("SELECT DISTINCT grain, measure, motion FROM results_rolluptotal ORDER BY grain")
         assert cursor.fetchall() == [(0, 0, 2), (1, 0, 2)]  # D and M; booked; renewal
+
+
+# -- near the end of a source; the customer index set aside for a large first load --------------
+
+
+def _customer_index_sql() -> str | None:
+    """The statement that built the lines' (customer, day) index, None while it does not exist (SQLite)."""
+    from django.db import connection
+
+    name = next(index.name for index in ResultLine._meta.indexes if index.fields == ["customer", "occurred_on"])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = %s", [name])
+        found = cursor.fetchone()
+    return found[0] if found else None
+
+
+def _sqlite_only() -> None:
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the index is set aside on SQLite only: PostgreSQL would lock the table against readers")
+
+
+def _many(org, catalog, prefix: str, count: int, **overrides):
+    customers = [catalog.acme.pk, catalog.globex.pk]
+    return [
+        line(org, catalog, f"{prefix}{n}", row=n + 2, customer_id=customers[n % 2], occurred_on=date(2027, 1, 1) + timedelta(days=n % 40),
+             **overrides)
+        for n in range(count)
+    ]  # fmt: skip
+
+
+def test_a_large_first_load_sets_the_customer_index_aside_and_builds_it_again(org, catalog, monkeypatch):
+    """Written into an empty table, the lines go in without their (customer, day) index, which is
+    built again, exactly as it was, before the batch is finished; the rollups are what a rebuild gives."""
+    from django.db import connection
+
+    _sqlite_only()
+    monkeypatch.setattr(ingest_module, "LINE_BUFFER_ROWS", 4)
+    monkeypatch.setattr(ingest_module, "SET_ASIDE_ROWS", 5)
+    before = _customer_index_sql()
+    assert before is not None
+    with transaction.atomic():
+        ingestor = Ingestor(batch=make_batch(), defer_rollups=True)
+        lines = _many(org, catalog, "F", 9)
+        ingestor.ingest(lines[:6])  # six held: written, and the index set aside (six to come, none stored)
+        assert ResultLine.objects.count() == 6
+        assert _customer_index_sql() is None
+        ingestor.ingest(lines[6:])
+        ingestor.finish(rows_read=9, rows_skipped=0, rows_rejected=0, skipped_reasons={}, started=0.0)
+        assert _customer_index_sql() == before
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "EXPLAIN QUERY PLAN SELECT id FROM results_resultline WHERE customer_id = %s AND occurred_on >= %s",
+                [catalog.acme.pk, date(2027, 1, 1)],
+            )
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+        index_name = next(index.name for index in ResultLine._meta.indexes if index.fields == ["customer", "occurred_on"])
+        assert index_name in plan
+        assert ResultLine.objects.filter(customer_id=catalog.acme.pk).count() == 5
+        assert rollups_compare() == []
+
+
+def test_a_batch_smaller_than_the_table_keeps_the_customer_index(org, catalog, monkeypatch):
+    _sqlite_only()
+    monkeypatch.setattr(ingest_module, "LINE_BUFFER_ROWS", 4)
+    monkeypatch.setattr(ingest_module, "SET_ASIDE_ROWS", 5)
+    with transaction.atomic():
+        Ingestor(batch=make_batch()).ingest(_many(org, catalog, "OLD", 12))
+    with transaction.atomic():
+        ingestor = Ingestor(batch=make_batch(), defer_rollups=True)
+        ingestor.ingest(_many(org, catalog, "NEW", 6))  # written, and fewer than the 12 stored
+        assert ResultLine.objects.count() == 18
+        assert _customer_index_sql() is not None
+        ingestor.finish(rows_read=6, rows_skipped=0, rows_rejected=0, skipped_reasons={}, started=0.0)
+    assert _customer_index_sql() is not None
+
+
+def test_a_failed_or_rolled_back_load_leaves_the_customer_index_as_it_was(org, catalog, monkeypatch):
+    """The index is dropped inside the batch's transaction: rolling the batch back, or only the
+    savepoint it was written in (an all-or-nothing batch with an invalid row), brings it back, and
+    finishing the batch after that leaves it as it was."""
+    _sqlite_only()
+    monkeypatch.setattr(ingest_module, "LINE_BUFFER_ROWS", 4)
+    monkeypatch.setattr(ingest_module, "SET_ASIDE_ROWS", 5)
+    before = _customer_index_sql()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        Ingestor(batch=make_batch(), defer_rollups=True).ingest(_many(org, catalog, "A", 6))
+        assert _customer_index_sql() is None
+        raise RuntimeError("the import stops here")
+    assert _customer_index_sql() == before and not ResultLine.objects.exists()
+
+    with transaction.atomic():
+        ingestor = Ingestor(batch=make_batch(), defer_rollups=True)
+        with pytest.raises(RuntimeError), transaction.atomic():
+            ingestor.ingest(_many(org, catalog, "B", 6))
+            assert _customer_index_sql() is None
+            raise RuntimeError("an invalid row: the savepoint is rolled back")
+        ingestor.forget()
+        assert _customer_index_sql() == before
+        ingestor.finish(rows_read=6, rows_skipped=0, rows_rejected=6, skipped_reasons={}, started=0.0)
+        assert _customer_index_sql() == before and not ResultLine.objects.exists()
+
+
+def test_near_the_end_of_a_source_held_rows_are_written_while_the_reader_is_busy(org, catalog, monkeypatch):
+    """idle() writes what is held only in the source's last stretch (less than a buffer's worth to
+    come, from the share left to read), and only when there are enough rows to make it worth it."""
+    monkeypatch.setattr(ingest_module, "LINE_BUFFER_ROWS", 10)
+    monkeypatch.setattr(ingest_module, "IDLE_WRITE_ROWS", 3)
+    unread = [0.9]
+    with transaction.atomic():
+        ingestor = Ingestor(batch=make_batch(), defer_rollups=True, unread=lambda: unread[0])
+        lines = _many(org, catalog, "I", 8)
+        ingestor.ingest(lines[:4])
+        ingestor.idle()  # 4 read of an expected 40: 36 to come, more than a buffer
+        assert not ResultLine.objects.exists()
+        unread[0] = 0.5
+        ingestor.idle()  # 4 to come: the last stretch
+        assert ResultLine.objects.count() == 4
+        ingestor.ingest(lines[4:6])
+        ingestor.idle()  # two held, fewer than IDLE_WRITE_ROWS
+        assert ResultLine.objects.count() == 4
+        ingestor.ingest(lines[6:])
+        unread[0] = 0.0
+        ingestor.idle()
+        assert ResultLine.objects.count() == 8
+        ingestor.finish(rows_read=8, rows_skipped=0, rows_rejected=0, skipped_reasons={}, started=0.0)
+        assert rollups_compare() == []
+    without_hint = Ingestor.__new__(Ingestor)
+    without_hint._unread, without_hint._received = None, 5
+    assert without_hint._rows_to_come() is None
+
+
+def test_a_full_window_is_summed_at_the_end_when_the_rest_of_the_source_is_small(org, catalog, monkeypatch):
+    """The window is summed when full, unless what is still to come fits in a quarter more: then
+    once, at the end. Without a hint from the source it is summed when full, as before."""
+    monkeypatch.setattr(ingest_module, "LINE_BUFFER_ROWS", 2)
+    monkeypatch.setattr(ingest_module, "FLUSH_ROWS", 8)
+    for unread, summed_early in ((0.02, False), (0.5, True), (None, True)):
+        with transaction.atomic():
+            ingestor = Ingestor(batch=make_batch(), defer_rollups=True, unread=lambda unread=unread: unread)
+            ingestor.ingest(_many(org, catalog, "W", 8))  # the window is full
+            assert Rollup.objects.exists() == summed_early, unread
+            ingestor.finish(rows_read=8, rows_skipped=0, rows_rejected=0, skipped_reasons={}, started=0.0)
+            assert rollups_compare() == []
+            transaction.set_rollback(True)
+
+
+@override_settings(EQUIPOISE_LARGE_SUBTREE=2)
+class SetAsideIndexPropertyTests(ThreeSellers, TestCase):
+    """Random batches written with the customer index set aside whenever the batch is at least as
+    large as the table (SQLite): the rollups are what a rebuild gives, and the index is there after."""
+
+    def setUp(self) -> None:
+        _only_on(self, "sqlite", "the index is set aside on SQLite only", SET_ASIDE_ROWS=2, LINE_BUFFER_ROWS=3)
+
+    @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(batches=batches_strategy)
+    def test_batches_written_with_the_index_set_aside_equal_a_rebuild(self, batches):
+        before = _customer_index_sql()
+        with transaction.atomic():
+            for batch_lines in batches:
+                ingestor = Ingestor(batch=make_batch(), defer_rollups=True)
+                unique = {values[0]: values for values in batch_lines}
+                ingestor.ingest([self._line(*values) for values in unique.values()])
+                ingestor.finish(rows_read=len(unique), rows_skipped=0, rows_rejected=0, skipped_reasons={}, started=0.0)
+                assert _customer_index_sql() == before
+            assert stored_rollups() == expected_rollups()
+            transaction.set_rollback(True)
