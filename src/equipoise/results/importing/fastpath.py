@@ -22,6 +22,7 @@ import: a created product or seller can change what an earlier lookup found.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from datetime import date
 from typing import Any, TypeVar
 
 from equipoise.core.money import minor_unit_exponent
@@ -177,16 +178,20 @@ def fast_path(*, mapper: RowMapper, resolver: LineResolver) -> RowToLine | None:
             total += seller.share_bp
         return tuple(credits) if total == 10_000 or not refs else None
 
-    def one_seller(raw: str) -> Credits | None:
-        name = raw.strip()
-        return credits_of([SellerRef(name, 10_000, config.seller_match)] if name else [])
+    def with_text(credits: Credits | None) -> tuple[Credits, str] | None:
+        """Credits with their text for the fingerprint, made once per memo entry rather than per row."""
+        return None if credits is None else (credits, credits_text(credits))
 
-    def several_sellers(raw: str | tuple[str, str]) -> Credits | None:
+    def one_seller(raw: str) -> tuple[Credits, str] | None:
+        name = raw.strip()
+        return with_text(credits_of([SellerRef(name, 10_000, config.seller_match)] if name else []))
+
+    def several_sellers(raw: str | tuple[str, str]) -> tuple[Credits, str] | None:
         """The credits of a sellers cell, or of a sellers cell and a shares cell."""
         names, shares = (raw, "") if isinstance(raw, str) else raw
         problems: list[Problem] = []
         refs = mapper.split_sellers(names.strip(), shares.strip(), problems)
-        return None if problems else credits_of(refs)
+        return None if problems else with_text(credits_of(refs))
 
     # What the policy creates on import may change what a lookup finds: those memos stay empty.
     products = _Memo(product_of, limit=0 if policy.create_products else MEMO_LIMIT)
@@ -196,6 +201,8 @@ def fast_path(*, mapper: RowMapper, resolver: LineResolver) -> RowToLine | None:
     kinds: _Memo[str, str | None] = _Memo(lambda raw: value_of(raw, mapper.kind_map, mapper.default_kind, KINDS), limit=MEMO_LIMIT)
     motions: _Memo[str, str | None] = _Memo(lambda raw: value_of(raw, mapper.motion_map, mapper.default_motion, MOTIONS), limit=MEMO_LIMIT)
     regions = _Memo(region_of, limit=MEMO_LIMIT)
+    iso_days: _Memo[date, str] = _Memo(date.isoformat, limit=MEMO_LIMIT)  # for the fingerprint
+    no_credits = ((), credits_text(()))
     # Unmapped or absent columns read as blank.
     default_currency, default_kind, default_motion = currencies[""], kinds[""], motions[""]
 
@@ -273,25 +280,27 @@ def fast_path(*, mapper: RowMapper, resolver: LineResolver) -> RowToLine | None:
             return None
 
         if seller_at is not None:
-            credits = seller_credits[cells[seller_at]]
+            found_credits = seller_credits[cells[seller_at]]
         elif sellers_at is not None:
             shares = cells[shares_at] if shares_at is not None else ""
-            credits = sellers_credits[cells[sellers_at] if shares == "" else (cells[sellers_at], shares)]
+            found_credits = sellers_credits[cells[sellers_at] if shares == "" else (cells[sellers_at], shares)]
         else:
-            credits = ()  # the seller column is unmapped, or optional and absent
-        if credits is None:
+            found_credits = no_credits  # the seller column is unmapped, or optional and absent
+        if found_credits is None:
             return None
+        credits, credits_written = found_credits
         if not credits:
             if not fallback_to_owner or customer.owner_id is None:
                 return None
             credits = ((customer.owner_id, 10_000),)
+            credits_written = credits_text(credits)
 
         if len(seen) >= window:
             seen.clear()
         seen[external_id] = (row << 64) | (hash(tuple(cells)) & _HASH_MASK)
         # The fingerprint too: where the file is read in a second process, that one computes it.
         digest = content_digest(
-            kind, occurred_on.isoformat(), currency, amount, customer.id, region_id, product[0], product[1], motion, credits_text(credits)
+            kind, iso_days[occurred_on], currency, amount, customer.id, region_id, product[0], product[1], motion, credits_written
         )
         return new(
             LineInput,
