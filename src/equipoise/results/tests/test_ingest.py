@@ -506,29 +506,30 @@ def test_a_failed_or_rolled_back_load_leaves_the_customer_index_as_it_was(org, c
         assert _customer_index_sql() == before and not ResultLine.objects.exists()
 
 
-def test_near_the_end_of_a_source_held_rows_are_written_while_the_reader_is_busy(org, catalog, monkeypatch):
-    """idle() writes what is held only in the source's last stretch (less than a buffer's worth to
-    come, from the share left to read), and only when there are enough rows to make it worth it."""
+def test_held_rows_are_written_while_the_reader_is_busy_at_the_start_and_end_of_a_source(org, catalog, monkeypatch):
+    """idle() writes what is held, when there are enough rows to make it worth it, while the first
+    runs double in length, and in the source's last stretch (less than a buffer's worth to come,
+    from the share left to read); in between, rows wait for a full buffer."""
     monkeypatch.setattr(ingest_module, "LINE_BUFFER_ROWS", 10)
     monkeypatch.setattr(ingest_module, "IDLE_WRITE_ROWS", 3)
     unread = [0.9]
     with transaction.atomic():
         ingestor = Ingestor(batch=make_batch(), defer_rollups=True, unread=lambda: unread[0])
-        lines = _many(org, catalog, "I", 8)
-        ingestor.ingest(lines[:4])
-        ingestor.idle()  # 4 read of an expected 40: 36 to come, more than a buffer
-        assert not ResultLine.objects.exists()
-        unread[0] = 0.5
-        ingestor.idle()  # 4 to come: the last stretch
-        assert ResultLine.objects.count() == 4
-        ingestor.ingest(lines[4:6])
-        ingestor.idle()  # two held, fewer than IDLE_WRITE_ROWS
-        assert ResultLine.objects.count() == 4
-        ingestor.ingest(lines[6:])
-        unread[0] = 0.0
-        ingestor.idle()
-        assert ResultLine.objects.count() == 8
-        ingestor.finish(rows_read=8, rows_skipped=0, rows_rejected=0, skipped_reasons={}, started=0.0)
+        lines = iter(_many(org, catalog, "I", 13))
+
+        def hand_over(count: int) -> int:
+            ingestor.ingest([next(lines) for _ in range(count)])
+            ingestor.idle()
+            return ResultLine.objects.count()
+
+        assert hand_over(2) == 0  # two held: fewer than IDLE_WRITE_ROWS
+        assert hand_over(2) == 4  # nothing written yet: the first run goes at once
+        assert hand_over(3) == 4  # fewer held than written, and 63 rows to come
+        assert hand_over(1) == 8  # as many held as written: the next run, twice as long
+        assert hand_over(4) == 8  # 4 held, 108 to come
+        unread[0] = 0.3
+        assert hand_over(1) == 13  # 5 held, 5 to come: the last stretch
+        ingestor.finish(rows_read=13, rows_skipped=0, rows_rejected=0, skipped_reasons={}, started=0.0)
         assert rollups_compare() == []
     without_hint = Ingestor.__new__(Ingestor)
     without_hint._unread, without_hint._received = None, 5
