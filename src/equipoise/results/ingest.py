@@ -55,9 +55,9 @@ FLUSH_ROWS = 1_000_000
 # own: at 10M lines a team's lines over a year sat on 13,000 pages, which a cold cache read in
 # seconds. Sorted per 200k rows, a seller's lines come in runs of about 40 (a page or two each).
 LINE_BUFFER_ROWS = 200_000
-# Near the end of a source, held rows are written whenever the reader has nothing ready, at least
-# this many at a time (see Ingestor.idle): what is held when the source ends is written after it,
-# on the path to the commit, while the reading process has finished and its core is idle.
+# At the start and near the end of a source, held rows are written whenever the reader has
+# nothing ready, at least this many at a time (see Ingestor.idle): so that the database has work
+# from the first rows on, and little is left to write once the source ends.
 IDLE_WRITE_ROWS = 20_000
 # SQLite: an import expected to bring at least this many credit rows, and at least as many as the
 # table holds, sets the lines' (customer, day) index aside and builds it again before it commits
@@ -288,8 +288,8 @@ class Ingestor:
         # an id of it, and the Bloom filter says which ids need a look-up.
         self._source_had_lines: dict[str, bool] = {}
         # SQLite: whether the first write has decided on setting the (customer, day) index aside,
-        # and the statement that builds it again in finish() when it did.
-        # Only with deferred rollups, whose caller must finish() the batch to have its rollups.
+        # and the statement that builds it again in complete() when it did. Only with deferred
+        # rollups, whose caller must finish() the batch to have its rollups at all.
         self._set_aside_decided = self._vendor != "sqlite" or not defer_rollups
         self._set_aside_sql: str | None = None
         if self._vendor == "sqlite":
@@ -375,7 +375,7 @@ class Ingestor:
         A full window is summed now unless the rest of the source fits in a quarter more: then
         finish() sums it all at once, rather than adding a second time to keys just written (a
         million lines' last 2% cost a second flush of 0.3 s on SQLite, up to 1.9 s on PostgreSQL).
-        The window stays bounded whatever the estimate says: never more than 1.25 × FLUSH_ROWS."""
+        The window stays bounded whatever the estimate says: about 1.25 × FLUSH_ROWS at most."""
         if len(self._line_rows) >= LINE_BUFFER_ROWS:
             self._write_lines()
         if not self._defer_rollups:
@@ -412,11 +412,13 @@ class Ingestor:
         unread = self._unread() if self._unread is not None else None
         if unread is None or unread >= 1 or not self._received:
             return None
-        return int(self._received * max(unread, 0.0) / (1 - max(unread, 0.0)))
+        share = max(unread, 0.0)
+        return int(self._received * share / (1 - share))
 
     def flush(self) -> None:
-        """Write the held lines and add the window's credit rows to the rollups. :meth:`finish`
-        calls it; call it yourself before reading lines or rollups inside the same transaction."""
+        """Write the held lines and add the window's credit rows to the rollups: call it before
+        reading lines or rollups inside the same transaction (:meth:`complete` does the same, and
+        builds again an index set aside for the batch)."""
         self._write_lines()
         self._add_rolled(self._roll_up())
 
@@ -728,9 +730,10 @@ class Ingestor:
                 cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", rows)
 
     def _set_aside_index(self, held: int) -> None:
-        """SQLite, deferred rollups, at the batch's first write: when it is expected to bring at least SET_ASIDE_ROWS
-        credit rows and at least as many as the lines table holds, drop the (customer, day) index
-        for the rest of the transaction; :meth:`finish` builds it again before the commit.
+        """SQLite, deferred rollups, at the batch's first write: when it is expected to bring at
+        least SET_ASIDE_ROWS credit rows and at least as many as the lines table holds, drop the
+        (customer, day) index for the rest of the transaction; :meth:`complete` builds it again
+        before the commit.
 
         Only on SQLite, where DDL is part of the transaction: readers keep the snapshot they started
         from, index included, and a batch that fails or is rolled back (to a savepoint too) leaves
