@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from itertools import accumulate, chain, repeat
 from operator import itemgetter
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -426,6 +426,11 @@ class Ingestor:
         """Write everything held, build again an index set aside for the batch, and add the window
         to the rollups: the batch's writes are then complete. :meth:`finish` calls it; a caller that
         writes the batch inside a savepoint calls it there, before releasing the savepoint."""
+        if self._vendor == "postgresql":
+            # The last held rows go to the backend on a thread while the window, theirs included,
+            # is summed here: psycopg lets go of the GIL while it waits on the server.
+            self._add_rolled(self._write_lines(beside=self._roll_up))
+            return
         self._write_lines()
         if self._set_aside_sql is None:
             self._add_rolled(self._roll_up())
@@ -513,11 +518,18 @@ class Ingestor:
         keys = ((line.source, line.external_id) for line in lines)
         self._pending.update(zip(keys, zip(fingerprints, repeat(version), repeat(batch_id)), strict=True))
 
-    def _write_lines(self) -> None:
+    @overload
+    def _write_lines(self) -> None: ...
+    @overload
+    def _write_lines(self, *, beside: Callable[[], T]) -> T | None: ...
+    def _write_lines(self, *, beside: Callable[[], T] | None = None) -> T | None:
         """Write the held credit rows, sorted by seller and day (see LINE_BUFFER_ROWS), and add
-        them to the window a column at a time (a row at a time costs three times as much)."""
+        them to the window a column at a time (a row at a time costs three times as much).
+
+        ``beside`` (PostgreSQL): work that does not touch the database, run here while the rows
+        are copied on a thread; its result is returned (and ``beside()`` alone, with nothing held)."""
         if not self._line_rows:
-            return
+            return beside() if beside is not None else None
         rows = self._line_rows
         self._line_rows = []
         at = _LINE_AT
@@ -534,9 +546,6 @@ class Ingestor:
         if not self._set_aside_decided:
             self._set_aside_decided = True
             self._set_aside_index(len(rows))
-        self._bulk_insert(ResultLine._meta.db_table, LINE_COLUMNS, [rows[position] for position in order])
-        self._pending.clear()
-        self.counts.touched_sellers.update(sellers)
         window = self._window
         window.extend(
             person=sellers,
@@ -550,6 +559,17 @@ class Ingestor:
             amount=column("amount_minor"),
             count=[1] * len(rows),
         )
+        ordered = [rows[position] for position in order]
+        result = None
+        if beside is None:
+            self._bulk_insert(ResultLine._meta.db_table, LINE_COLUMNS, ordered)
+        else:
+            assert self._vendor == "postgresql"
+            raw = connection.connection  # psycopg's connection: Django's wrapper belongs to this thread
+            result = _beside(lambda: _copy_rows(raw, ResultLine._meta.db_table, LINE_COLUMNS, ordered), beside, name="equipoise-lines-copy")
+        self._pending.clear()
+        self.counts.touched_sellers.update(sellers)
+        return result
 
     def _apply_corrections(self, corrections: list[tuple[LineInput, str, int]]) -> None:
         source_ids: dict[str, list[str]] = defaultdict(list)
@@ -720,14 +740,12 @@ class Ingestor:
         return bool(sampled) and existing * 2 < sampled
 
     def _bulk_insert(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+        if self._vendor == "postgresql":
+            _copy_rows(connection.connection, table, columns, rows)
+            return
+        placeholders = ", ".join(["%s"] * len(columns))
         with connection.cursor() as cursor:
-            if self._vendor == "postgresql":
-                with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                placeholders = ", ".join(["%s"] * len(columns))
-                cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", rows)
+            cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", rows)
 
     def _set_aside_index(self, held: int) -> None:
         """SQLite, deferred rollups, at the batch's first write: when it is expected to bring at
@@ -761,32 +779,18 @@ class Ingestor:
         connection, while ``work`` runs here; ``work``'s result once both are done.
 
         The SQLite driver lets go of the GIL while it steps a statement, and CREATE INDEX is one step
-        (0.8-0.9 s for a million rows), so summing the window with numpy goes on beside it. ``work``
-        must not use the connection. IF NOT EXISTS: a savepoint rolled back has restored the index."""
+        (0.65 s for a million rows), so summing the window with numpy goes on beside it. IF NOT
+        EXISTS: a savepoint rolled back has restored the index."""
         assert self._set_aside_sql is not None
         sql, self._set_aside_sql = self._set_aside_sql, None
         raw = connection.connection  # the DB-API connection: Django's wrapper belongs to this thread
-        failed: list[BaseException] = []
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA cache_size = -{INDEX_BUILD_CACHE_KIB}")  # the sorter's memory (see INDEX_BUILD_CACHE_KIB)
-
-        def build() -> None:
-            try:
-                raw.execute(sql)
-            except BaseException as error:  # raised here, in the caller's thread, once joined
-                failed.append(error)
-
-        builder = threading.Thread(target=build, name="equipoise-index-build")
-        builder.start()
         try:
-            result = work()
+            return _beside(lambda: raw.execute(sql), work, name="equipoise-index-build")
         finally:
-            builder.join()
             with connection.cursor() as cursor:
                 cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
-        if failed:
-            raise failed[0]
-        return result
 
     def finish(
         self, *, rows_read: int, rows_skipped: int, rows_rejected: int, skipped_reasons: dict[str, int], started: float
@@ -891,6 +895,36 @@ def refresh_statistics(lines_written: int) -> None:
             return
         for table in tables:
             cursor.execute(f"ANALYZE {table}")
+
+
+def _copy_rows(raw: Any, table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> None:
+    """COPY rows into a PostgreSQL table through psycopg's connection ``raw``."""
+    with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _beside(task: Callable[[], Any], work: Callable[[], T], *, name: str) -> T:
+    """Run ``task`` on a thread while ``work`` runs here; ``work``'s result once both are done, or
+    the first error of either (``task``'s raised here). For a database task on this connection's
+    DB-API object beside work that does not touch the database."""
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            task()
+        except BaseException as error:  # raised in the caller's thread, once joined
+            failed.append(error)
+
+    thread = threading.Thread(target=run, name=name)
+    thread.start()
+    try:
+        result = work()
+    finally:
+        thread.join()
+    if failed:
+        raise failed[0]
+    return result
 
 
 class WrittenIds:

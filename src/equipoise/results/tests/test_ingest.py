@@ -572,3 +572,29 @@ class SetAsideIndexPropertyTests(ThreeSellers, TestCase):
                 assert _customer_index_sql() == before
             assert stored_rollups() == expected_rollups()
             transaction.set_rollback(True)
+
+
+def test_an_error_in_the_work_done_on_a_thread_at_the_end_of_a_batch_is_raised(org, catalog, monkeypatch):
+    """At the end of a batch the last rows are copied (PostgreSQL) or the set-aside index is built
+    (SQLite) on a thread while the window is summed: an error there fails the batch, as it would
+    have without the thread."""
+    from django.db import connection
+
+    monkeypatch.setattr(ingest_module, "LINE_BUFFER_ROWS", 4)
+    monkeypatch.setattr(ingest_module, "SET_ASIDE_ROWS", 5)
+    if connection.vendor == "postgresql":
+
+        def failing_copy(*args, **kwargs):
+            raise RuntimeError("the copy failed")
+
+        monkeypatch.setattr(ingest_module, "_copy_rows", failing_copy)
+    with pytest.raises(Exception, match=r"the copy failed|no such table"), transaction.atomic():
+        ingestor = Ingestor(batch=make_batch(), defer_rollups=True)
+        if connection.vendor == "postgresql":
+            ingestor.ingest(_many(org, catalog, "E", 3))  # held, not written until the end
+        else:
+            ingestor.ingest(_many(org, catalog, "E", 6))  # written, the index set aside
+            assert ingestor._set_aside_sql is not None
+            ingestor._set_aside_sql = "CREATE INDEX broken ON no_such_table (x)"
+        ingestor.finish(rows_read=6, rows_skipped=0, rows_rejected=0, skipped_reasons={}, started=0.0)
+    assert not ResultLine.objects.exists()
