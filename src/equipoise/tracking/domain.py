@@ -190,15 +190,26 @@ def count_periods(grain: Grain, start: date, end: date, fiscal_year_start_month:
     return months_between(first, last) // step + 1
 
 
+class RangeTooLong(ApplicationError):
+    """More columns than fit a table; ``start`` and ``end`` are the range that was counted (the
+    defaults' where the user gave no dates), for the form to show."""
+
+    def __init__(self, message: str, *, start: date, end: date) -> None:
+        super().__init__(message, field="grain")
+        self.start = start
+        self.end = end
+
+
 def validate_range(grain: Grain, start: date, end: date, fiscal_year_start_month: int) -> None:
     if end < start:
         raise ApplicationError(f"The range ends ({day_label(end)}) before it starts ({day_label(start)}): swap the dates.", field="to")
     count = count_periods(grain, start, end, fiscal_year_start_month)
     if count > MAX_PERIODS:
-        raise ApplicationError(
+        raise RangeTooLong(
             f"{range_label(start, end)} is {count} {grain.label.lower()} columns; at most {MAX_PERIODS} fit a table. "
             "Choose a coarser grain or a shorter range.",
-            field="grain",
+            start=start,
+            end=end,
         )
 
 

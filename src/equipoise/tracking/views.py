@@ -106,6 +106,10 @@ def _context(request: HttpRequest) -> tuple[dict[str, Any], int]:
         values = dissection.form_values(
             request.GET, defaults=defaults, choices={key: [value for value, _ in options] for key, options in offered.items()}
         )
+        if isinstance(error, domain.RangeTooLong):
+            # Dates left blank show the range the defaults made, which the message names.
+            values["from"] = values["from"] or error.start.isoformat()
+            values["to"] = values["to"] or error.end.isoformat()
     context: dict[str, Any] = {
         "values": values,
         "hidden_filters": hidden_filters,

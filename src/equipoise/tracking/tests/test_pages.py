@@ -123,6 +123,26 @@ def test_a_fixable_parameter_is_said_above_the_form(client, data):
     assert "&#x27;fortnight&#x27; is not a grain" in partial.content.decode()
 
 
+def test_dates_left_blank_show_the_range_the_message_counted(client, data, time_machine):
+    """Day columns with no dates late in the year: the defaults' range is too long, and the date
+    fields show it, not blanks beside a message about dates the user never typed."""
+    from equipoise.tracking import domain
+
+    time_machine.move_to("2027-11-28 09:00")
+    page = get_as(client, data.org.executive, "/tracking/", {"grain": "day", "from": "", "to": ""})
+    typed = get_as(client, data.org.executive, "/tracking/", {"grain": "day", "from": "2027-01-01", "to": ""})
+
+    assert page.status_code == 400
+    error = page.context["error"]
+    assert isinstance(error, domain.RangeTooLong)
+    assert page.context["values"]["from"] == error.start.isoformat() and page.context["values"]["to"] == error.end.isoformat()
+    assert domain.range_label(error.start, error.end) in error.message
+    assert f'name="from" value="{error.start.isoformat()}"' in page.content.decode()
+    assert typed.status_code == 400
+    assert typed.context["values"]["from"] == "2027-01-01"  # as typed
+    assert typed.context["values"]["to"] == typed.context["error"].end.isoformat()
+
+
 def test_a_login_outside_the_organisation_is_refused_and_anonymous_users_sign_in(client, data):
     assert get_as(client, data.org.outsider, "/tracking/").status_code == 403
     client.logout()
