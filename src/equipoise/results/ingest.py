@@ -62,7 +62,7 @@ IDLE_WRITE_ROWS = 20_000
 # SQLite: an import expected to bring at least this many credit rows, and at least as many as the
 # table holds, sets the lines' (customer, day) index aside and builds it again before it commits
 # (Ingestor._set_aside_index). Inserted row by row, that index's entries land on random pages; built
-# once, they are sorted: a million rows written in 2.9 s + 0.8 s for the build, against 4.8 s.
+# once, they are sorted: a million rows written in 2.9 s + 0.65-0.9 s for the build, against 4.8 s.
 SET_ASIDE_ROWS = LINE_BUFFER_ROWS
 # SQLite: the page cache, in KiB, while that index is built. The sorter holds as much as the page
 # cache in memory before it spills sorted runs to temporary files: with the import's 128 MB, the
@@ -373,7 +373,7 @@ class Ingestor:
         """After a chunk: write the held lines once there are enough, and sum the window when due.
 
         A full window is summed now unless the rest of the source fits in a quarter more: then
-        finish() sums it all at once, rather than adding a second time to keys just written (a
+        complete() sums it all at once, rather than adding a second time to keys just written (a
         million lines' last 2% cost a second flush of 0.3 s on SQLite, up to 1.9 s on PostgreSQL).
         The window stays bounded whatever the estimate says: about 1.25 × FLUSH_ROWS at most."""
         if len(self._line_rows) >= LINE_BUFFER_ROWS:
